@@ -1,0 +1,151 @@
+"""Dataset loaders: Fashion-MNIST (IDX .gz files) and Anime Face (zip or folder of JPEGs).
+
+Both read from a data directory given in the config (`data_dir`), laid out as
+`<data_dir>/fashion-mnist/*.gz` and `<data_dir>/anime-faces-64/` (a folder of JPEGs or a zip of them).
+Images come back as uint8 arrays, (N, 28, 28) for Fashion-MNIST and (N, 64, 64, 3) for Anime Face.
+"""
+
+import gzip
+import hashlib
+import io
+import os
+import tempfile
+import urllib.request
+import zipfile
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+FASHION_MNIST_URL = "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/"
+FASHION_MNIST_MD5 = {  # published with the dataset (github.com/zalandoresearch/fashion-mnist)
+    "train-images-idx3-ubyte.gz": "8d4fb7e6c68d591d4c3dfef9ec88bf0d",
+    "train-labels-idx1-ubyte.gz": "25c81989df183df01b3e8a0aad5dffbe",
+    "t10k-images-idx3-ubyte.gz": "bef4ecab320f06d8554ea6380940ec79",
+    "t10k-labels-idx1-ubyte.gz": "bb300cfdad3c16e7a12a480ee83cd310",
+}
+ANIME_FACES_DIR = "anime-faces-64"
+ANIME_FACES_SOURCE = "https://www.kaggle.com/datasets/splcher/animefacedataset (research use only)"
+
+
+class DataError(Exception):
+    """A dataset is missing, corrupt or cannot be fetched; the message says which file and what to do."""
+
+
+def md5(path: Path) -> str:
+    """MD5 hex digest of a file."""
+    digest = hashlib.md5()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _download(url: str, dest: Path, expected_md5: str) -> None:
+    """Fetch url to dest atomically, checking its MD5 before the file appears under its name."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.")
+    try:
+        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=60) as response:
+            out.write(response.read())
+        if md5(Path(tmp)) != expected_md5:
+            raise DataError(f"{url}: downloaded file fails its MD5 check")
+        os.replace(tmp, dest)
+    except OSError as error:
+        raise DataError(
+            f"{dest} is missing and could not be downloaded from {url} ({error}); "
+            f"put the Fashion-MNIST .gz files into {dest.parent} or set data_dir"
+        ) from error
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
+def fashion_mnist_files(data_dir: Path, download: bool = False) -> dict[str, Path]:
+    """The four Fashion-MNIST files under data_dir/fashion-mnist, checked against the published MD5 sums.
+
+    Missing files are downloaded from the official source when `download` is true.
+    """
+    folder = Path(data_dir) / "fashion-mnist"
+    files = {}
+    for name, expected in FASHION_MNIST_MD5.items():
+        path = folder / name
+        if not path.exists():
+            if not download:
+                raise DataError(f"{path} is missing (set download: true or point data_dir at a copy)")
+            _download(FASHION_MNIST_URL + name, path, expected)
+        if md5(path) != expected:
+            raise DataError(f"{path} fails its MD5 check (expected {expected}): replace the file")
+        files[name] = path
+    return files
+
+
+def _read_idx(path: Path) -> np.ndarray:
+    """Array stored in an IDX (.gz) file of unsigned bytes."""
+    with gzip.open(path, "rb") as f:
+        raw = f.read()
+    if raw[:2] != b"\x00\x00" or raw[2] != 0x08:
+        raise DataError(f"{path} is not an IDX file of unsigned bytes")
+    ndim = raw[3]
+    shape = tuple(int.from_bytes(raw[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
+    return np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim).reshape(shape)
+
+
+def load_fashion_mnist(data_dir: Path, split: str = "train", download: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Fashion-MNIST images, uint8 (N, 28, 28), and labels, uint8 (N,), for split 'train' or 'test'."""
+    if split not in ("train", "test"):
+        raise ValueError(f"split must be 'train' or 'test', not {split!r}")
+    files = fashion_mnist_files(data_dir, download)
+    prefix = "train" if split == "train" else "t10k"
+    images = _read_idx(files[f"{prefix}-images-idx3-ubyte.gz"])
+    labels = _read_idx(files[f"{prefix}-labels-idx1-ubyte.gz"])
+    if len(images) != len(labels):
+        raise DataError(f"Fashion-MNIST {split}: {len(images)} images but {len(labels)} labels")
+    return images, labels
+
+
+def _decode_rgb64(data: bytes, name: str) -> np.ndarray:
+    """One JPEG as uint8 (64, 64, 3), resized when it is not 64x64."""
+    try:
+        image = Image.open(io.BytesIO(data)).convert("RGB")
+    except OSError as error:
+        raise DataError(f"{name}: not a readable image ({error})") from error
+    if image.size != (64, 64):
+        image = image.resize((64, 64), Image.BICUBIC)
+    return np.asarray(image, dtype=np.uint8)
+
+
+def load_anime_faces(data_dir: Path, limit: int = 0) -> np.ndarray:
+    """Anime Face images, uint8 (N, 64, 64, 3), from data_dir/anime-faces-64/ (JPEG folder or zip).
+
+    `limit` > 0 reads only the first `limit` images in name order.
+    """
+    folder = Path(data_dir) / ANIME_FACES_DIR
+    zips = sorted(folder.glob("*.zip")) if folder.is_dir() else []
+    jpegs = sorted(p for p in folder.rglob("*") if p.suffix.lower() in (".jpg", ".jpeg")) if folder.is_dir() else []
+    if jpegs:
+        chosen = jpegs[:limit] if limit > 0 else jpegs
+        images = [_decode_rgb64(p.read_bytes(), str(p)) for p in chosen]
+    elif zips:
+        with zipfile.ZipFile(zips[0]) as archive:
+            names = sorted(n for n in archive.namelist() if n.lower().endswith((".jpg", ".jpeg")))
+            chosen = names[:limit] if limit > 0 else names
+            images = [_decode_rgb64(archive.read(n), f"{zips[0]}:{n}") for n in chosen]
+    else:
+        raise DataError(
+            f"{folder} holds no JPEGs and no zip of them; the Anime Face dataset cannot be downloaded "
+            f"automatically: get it from {ANIME_FACES_SOURCE} and unpack or copy it there"
+        )
+    if not images:
+        raise DataError(f"{folder}: no images found")
+    return np.stack(images)
+
+
+def load_images(dataset: str, data_dir: Path, download: bool = False, limit: int = 0) -> np.ndarray:
+    """Training images of a dataset by config name ('fashion_mnist' or 'anime_faces'), uint8 (N, H, W[, C])."""
+    if dataset == "fashion_mnist":
+        images, _ = load_fashion_mnist(data_dir, "train", download)
+        return images[:limit] if limit > 0 else images
+    if dataset == "anime_faces":
+        return load_anime_faces(data_dir, limit)
+    raise ValueError(f"unknown dataset {dataset!r}: expected 'fashion_mnist' or 'anime_faces'")
