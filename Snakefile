@@ -1,0 +1,19 @@
+# Micromagnetics-to-DCGAN pipeline: device simulations -> fitted tables -> hardware-aware DCGAN -> summary.
+#   snakemake --cores 2                                   full reproduction (config/config.yaml)
+#   snakemake --cores 2 --configfile config/quick.yaml    minutes-scale profile
+#   snakemake --report results/report.html                HTML report of the last run
+
+configfile: "config/config.yaml"
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/devices.smk"
+include: "workflow/rules/tables.smk"
+include: "workflow/rules/system.smk"
+include: "workflow/rules/report.smk"
+
+
+rule all:
+    input:
+        "results/summary.csv",
+        "results/summary.png",
+    default_target: True

@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# The reproduction in one command: the whole Snakemake workflow, then its HTML report (results/report.html).
+# Arguments go to snakemake, e.g.  envs/reproduce.sh --configfile config/quick.yaml --config data_dir=../shared/data
+# CORES sets the number of cores (default: all).
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+"$here/venv.sh" snakemake --cores "${CORES:-all}" "$@"
+"$here/venv.sh" snakemake --cores 1 "$@" --report results/report.html
+echo "done: results/summary.csv, results/report.html"

@@ -1,0 +1,39 @@
+"""Shared fixtures: repository paths, the shared data directory, and a runner for the Snakemake CLI."""
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+DATA_DIR = Path(os.environ.get("SKYRMION_DCGAN_DATA", REPO.parent / "shared" / "data"))
+WORKFLOW_PARTS = ["Snakefile", "workflow", "config", "devices", "system"]
+
+
+def snakemake(args: list[str], cwd: Path, timeout: float = 600) -> subprocess.CompletedProcess:
+    """Run the Snakemake CLI of this environment in cwd; returns the completed process (text output)."""
+    exe = Path(sys.executable).with_name("snakemake")
+    return subprocess.run([str(exe), *args], cwd=cwd, capture_output=True, text=True, timeout=timeout,
+                          env={**os.environ, "PYTHONUNBUFFERED": "1"})
+
+
+@pytest.fixture
+def workdir(tmp_path) -> Path:
+    """A copy of the workflow and its packages in a temporary folder, so runs never touch ./results."""
+    for part in WORKFLOW_PARTS:
+        source = REPO / part
+        if source.is_dir():
+            shutil.copytree(source, tmp_path / part, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy2(source, tmp_path / part)
+    return tmp_path
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Path:
+    if not (DATA_DIR / "fashion-mnist").is_dir():
+        pytest.skip(f"no Fashion-MNIST under {DATA_DIR} (set SKYRMION_DCGAN_DATA)")
+    return DATA_DIR

@@ -1,0 +1,57 @@
+"""Print a results table in the terminal: `python workflow/inspect_results.py [NAME_OR_PATH] [--all]`.
+
+With no argument, lists the tables under results/. NAME is a table name (synapse_levels, activation_transfer,
+summary, ...) or a path to a .csv/.parquet file; its JSON sidecar (units, fitted parameters, provenance)
+is printed after it when there is one.
+"""
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+RESULTS = Path(__file__).resolve().parent.parent / "results"
+
+
+def find(name: str) -> Path:
+    """The table file for a name or path: an exact path, else the first results/**/NAME.{parquet,csv}."""
+    path = Path(name)
+    if path.is_file():
+        return path
+    for suffix in (".parquet", ".csv"):
+        hits = sorted(RESULTS.rglob(f"{path.stem}{suffix}"))
+        if hits:
+            return hits[0]
+    raise FileNotFoundError(f"no table {name!r} under {RESULTS} (run without arguments to list them)")
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("table", nargs="?", help="table name or path")
+    parser.add_argument("--all", action="store_true", help="print every row (default: head and tail)")
+    args = parser.parse_args(argv)
+    if args.table is None:
+        for path in sorted(RESULTS.rglob("*.csv")):
+            print(path.relative_to(RESULTS.parent))
+        return 0
+    try:
+        path = find(args.table)
+    except FileNotFoundError as error:
+        print(error, file=sys.stderr)
+        return 1
+    frame = pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
+    with pd.option_context("display.max_rows", None if args.all else 20, "display.width", 200,
+                           "display.max_columns", None):
+        print(f"{path}  ({len(frame)} rows)")
+        print(frame)
+    sidecar = path.with_suffix(".json")
+    if sidecar.is_file():
+        print(f"\n{sidecar}:")
+        print(json.dumps(json.loads(sidecar.read_text()), indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

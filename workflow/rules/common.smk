@@ -1,0 +1,36 @@
+# Shared set-up: config validation (before any job), engine choice, paths and the environment of the scripts.
+import os
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(workflow.basedir) / "workflow"))
+from config_check import ConfigError, validate
+
+try:
+    validate(config, Path(workflow.basedir))
+except ConfigError as error:
+    print(f"config error: {error}", file=sys.stderr)
+    sys.exit(1)
+
+# the scripts import the project's packages and must not trigger torch.compile on small CPU problems
+os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [workflow.basedir, os.environ.get("PYTHONPATH")]))
+os.environ.setdefault("TORCHDYNAMO_DISABLE", "1")
+
+ENGINE = config["engine"]
+SYNAPSE_DIR = "results/devices/skyrmion_synapse"
+DW_DIR = "results/devices/dw_activation"
+TABLES_DIR = "results/tables"
+TABLE_NAMES = ["synapse_levels", "synapse_update", "activation_transfer", "activation_energy"]
+DATASETS = config["system"]["datasets"]
+VARIANTS = config["system"]["variants"]
+
+
+def system_dir(wildcards):
+    return f"results/system/{wildcards.dataset}/{wildcards.variant}"
+
+
+def tables_if_hardware(wildcards):
+    """The device tables, for the hardware variant only: the float baseline never waits for the devices."""
+    if wildcards.variant == "hardware":
+        return expand(f"{TABLES_DIR}/{{name}}.parquet", name=TABLE_NAMES)
+    return []

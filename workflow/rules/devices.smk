@@ -1,0 +1,41 @@
+# Micromagnetic device stages. A changed device parameter reruns its stage (params trigger) and its dependants.
+
+rule skyrmion_synapse:
+    output:
+        levels=f"{SYNAPSE_DIR}/levels.csv",
+        updates=f"{SYNAPSE_DIR}/update.csv",
+        run=f"{SYNAPSE_DIR}/run.json",
+        levels_plot=report(f"{SYNAPSE_DIR}/levels.png", caption="../report/synapse_levels.rst", category="Devices"),
+        maps_plot=report(f"{SYNAPSE_DIR}/mz_maps.png", caption="../report/synapse_maps.rst", category="Devices"),
+        pulse_plot=report(f"{SYNAPSE_DIR}/pulse.png", caption="../report/synapse_pulse.rst", category="Devices"),
+    params:
+        synapse=config["synapse"],
+        engine=ENGINE,
+        seed=config["seed"],
+    threads: 1
+    resources:
+        mem_mb=4000,
+    conda:
+        "../../envs/devices.yaml"
+    script:
+        "../scripts/skyrmion_synapse.py"
+
+
+rule dw_activation:
+    output:
+        transfer=f"{DW_DIR}/transfer.csv",
+        wall=f"{DW_DIR}/wall.csv",
+        run=f"{DW_DIR}/run.json",
+        transfer_plot=report(f"{DW_DIR}/transfer.png", caption="../report/dw_transfer.rst", category="Devices"),
+        position_plot=report(f"{DW_DIR}/dw_position.png", caption="../report/dw_position.rst", category="Devices"),
+        settling_plot=report(f"{DW_DIR}/settling.png", caption="../report/dw_settling.rst", category="Devices"),
+    params:
+        dw=config["dw_activation"],
+        engine=ENGINE,
+    threads: 1
+    resources:
+        mem_mb=4000,
+    conda:
+        "../../envs/devices.yaml"
+    script:
+        "../scripts/dw_activation.py"

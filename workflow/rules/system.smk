@@ -1,0 +1,93 @@
+# The hardware-aware DCGAN: classifier for the feature-space metrics, training, evaluation, summary.
+
+TRAINING_KEYS = ["latent_dim", "batch_size", "learning_rate", "beta1", "epochs", "max_train_images",
+                 "checkpoint_every_steps"]
+
+
+def training_params(wildcards):
+    """What a training run depends on: changing metrics or energy settings must not retrain."""
+    params = {key: config["system"].get(key) for key in TRAINING_KEYS}
+    if wildcards.variant == "hardware":
+        params["crossbar"] = config["system"]["crossbar"]
+        params["network_lrelu_curvature_ratio"] = config["dw_activation"]["network_lrelu_curvature_ratio"]
+    return params
+
+
+CLASSIFIER = "results/system/fashion_mnist/classifier/classifier.pkl"
+
+
+rule classifier:
+    output:
+        weights=CLASSIFIER,
+        accuracy="results/system/fashion_mnist/classifier/accuracy.json",
+    params:
+        epochs=config["system"]["metrics"].get("classifier_epochs", 5),
+        seed=config["seed"],
+        data_dir=config["data_dir"],
+        download=config.get("download", True),
+    conda:
+        "../../envs/system.yaml"
+    script:
+        "../scripts/classifier.py"
+
+
+rule train:
+    input:
+        tables=tables_if_hardware,
+    output:
+        generator="results/system/{dataset}/{variant}/generator.pkl",
+        history="results/system/{dataset}/{variant}/history.csv",
+        samples=report("results/system/{dataset}/{variant}/samples.png", caption="../report/samples.rst",
+                       category="Samples", subcategory="{dataset}", labels={"dataset": "{dataset}", "variant": "{variant}"}),
+    params:
+        training=training_params,
+        seed=config["seed"],
+        data_dir=config["data_dir"],
+        download=config.get("download", True),
+        tables_dir=TABLES_DIR,
+        outdir=system_dir,
+    wildcard_constraints:
+        dataset="fashion_mnist|anime_faces",
+        variant="float|hardware",
+    conda:
+        "../../envs/system.yaml"
+    script:
+        "../scripts/train.py"
+
+
+rule evaluate:
+    input:
+        generator="results/system/{dataset}/{variant}/generator.pkl",
+        classifier=lambda wildcards: CLASSIFIER if wildcards.dataset == "fashion_mnist" else [],
+        tables=tables_if_hardware,
+    output:
+        metrics="results/system/{dataset}/{variant}/metrics.json",
+        energy="results/system/{dataset}/{variant}/energy.csv",
+    params:
+        metrics=config["system"]["metrics"],
+        energy=config["system"]["energy"],
+        network_lrelu_curvature_ratio=config["dw_activation"]["network_lrelu_curvature_ratio"],
+        seed=config["seed"],
+        data_dir=config["data_dir"],
+        download=config.get("download", True),
+        tables_dir=TABLES_DIR,
+        outdir=system_dir,
+    wildcard_constraints:
+        dataset="fashion_mnist|anime_faces",
+        variant="float|hardware",
+    conda:
+        "../../envs/system.yaml"
+    script:
+        "../scripts/evaluate.py"
+
+
+rule summary:
+    input:
+        metrics=expand("results/system/{dataset}/{variant}/metrics.json", dataset=DATASETS, variant=VARIANTS),
+    output:
+        table=report("results/summary.csv", caption="../report/summary.rst", category="Summary"),
+        plot=report("results/summary.png", caption="../report/summary_plot.rst", category="Summary"),
+    conda:
+        "../../envs/system.yaml"
+    script:
+        "../scripts/summary.py"

@@ -1,0 +1,18 @@
+# Fitted lookup tables: the contract between the device stages and the network (DESIGN.md section 6).
+
+rule tables:
+    input:
+        levels=f"{SYNAPSE_DIR}/levels.csv",
+        updates=f"{SYNAPSE_DIR}/update.csv",
+        transfer=f"{DW_DIR}/transfer.csv",
+        synapse_run=f"{SYNAPSE_DIR}/run.json",
+        dw_run=f"{DW_DIR}/run.json",
+    output:
+        expand(f"{TABLES_DIR}/{{name}}.{{ext}}", name=TABLE_NAMES, ext=["csv", "parquet", "json"]),
+    params:
+        synapse=config["synapse"],
+        dw=config["dw_activation"],
+    conda:
+        "../../envs/devices.yaml"
+    script:
+        "../scripts/tables.py"

@@ -1,0 +1,13 @@
+"""Rule classifier: train the Fashion-MNIST classifier whose features give the classifier Frechet distance."""
+from pathlib import Path
+
+from system import classifier
+from system.data import load_fashion_mnist
+from system.io import write_json
+
+params = snakemake.params
+train_images, train_labels = load_fashion_mnist(params.data_dir, "train", params.download)
+test_images, test_labels = load_fashion_mnist(params.data_dir, "test", params.download)
+result = classifier.train_classifier(train_images, train_labels, test_images, test_labels, epochs=params.epochs,
+                                     seed=params.seed, out_path=Path(snakemake.output.weights))
+write_json(Path(snakemake.output.accuracy), result)

@@ -1,0 +1,10 @@
+"""Rule dw_activation: domain-wall position and readout over the input-current sweep, ReLU and Leaky ReLU."""
+from pathlib import Path
+
+import torch
+
+from devices import dw_activation, engine
+
+torch.set_num_threads(snakemake.threads)
+dw_activation.run_stage(snakemake.params.dw, engine.resolve_engine(snakemake.params.engine),
+                        Path(snakemake.output.run).parent)

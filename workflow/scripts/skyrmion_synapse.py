@@ -1,0 +1,10 @@
+"""Rule skyrmion_synapse: relaxed conductance levels and update dynamics of the skyrmion synapse."""
+from pathlib import Path
+
+import torch
+
+from devices import engine, synapse
+
+torch.set_num_threads(snakemake.threads)
+synapse.run_stage(snakemake.params.synapse, engine.resolve_engine(snakemake.params.engine),
+                  Path(snakemake.output.run).parent, seed=snakemake.params.seed)
