@@ -1,0 +1,61 @@
+"""The workflow as users run it: planning, a real end-to-end run on a tiny profile, and targeted reruns."""
+
+import re
+
+import pandas as pd
+import pytest
+import yaml
+
+from tests.conftest import REPO, snakemake
+
+ALL_RULES = {"skyrmion_synapse", "dw_activation", "tables", "classifier", "train", "evaluate", "summary", "all"}
+
+
+def planned_jobs(stdout: str) -> dict[str, int]:
+    """Rule -> job count from the 'Job stats' table of a dry run ({} when nothing is to be done)."""
+    if "Job stats:" not in stdout:
+        return {}
+    table = stdout.split("Job stats:", 1)[1].split("\n\n", 1)[0]
+    return {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\w+)\s+(\d+)$", table, re.M) if m.group(1) != "total"}
+
+
+def test_full_profile_plans_every_stage(workdir, data_dir):
+    run = snakemake(["-n", "--cores", "2", "--config", f"data_dir={data_dir}"], workdir, timeout=300)
+    assert run.returncode == 0, run.stderr
+    jobs = planned_jobs(run.stdout)
+    assert set(jobs) == ALL_RULES
+    assert jobs["train"] == jobs["evaluate"] == 4  # 2 datasets x {float, hardware}
+
+
+@pytest.mark.slow
+def test_tiny_profile_end_to_end_and_targeted_rerun(workdir, data_dir):
+    tiny = ["--configfile", str(REPO / "tests" / "tiny.yaml"), "--config", f"data_dir={data_dir}"]
+    run = snakemake(["--cores", "2", *tiny], workdir, timeout=1200)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-5000:]
+
+    summary = pd.read_csv(workdir / "results" / "summary.csv")
+    assert sorted(summary["variant"]) == ["float", "hardware"]
+    assert (summary["dataset"] == "fashion_mnist").all()
+    assert summary["classifier_fd"].notna().all() and (summary["classifier_fd"] >= 0).all()
+    hardware = summary.set_index("variant").loc["hardware"]
+    assert hardware["test_energy_nJ_per_image"] > 0 and hardware["train_energy_nJ_per_image"] > 0
+    for name in ["synapse_levels", "synapse_update", "activation_transfer", "activation_energy"]:
+        for suffix in ["csv", "parquet", "json"]:
+            assert (workdir / "results" / "tables" / f"{name}.{suffix}").is_file()
+
+    report = snakemake(["--report", "results/report.html", *tiny], workdir, timeout=300)
+    assert report.returncode == 0, report.stderr[-3000:]
+    assert (workdir / "results" / "report.html").stat().st_size > 10_000
+
+    nothing = snakemake(["-n", "--cores", "2", *tiny], workdir, timeout=300)
+    assert planned_jobs(nothing.stdout) == {}, nothing.stdout[-3000:]
+
+    changed = yaml.safe_load((REPO / "tests" / "tiny.yaml").read_text())
+    changed["dw_activation"]["sweep"]["j_max_A_per_m2"] = 4.0e8
+    (workdir / "changed.yaml").write_text(yaml.safe_dump(changed))
+    plan = snakemake(["-n", "--cores", "2", "--configfile", "changed.yaml", "--config", f"data_dir={data_dir}"],
+                     workdir, timeout=300)
+    assert plan.returncode == 0, plan.stderr
+    assert planned_jobs(plan.stdout) == {"dw_activation": 1, "tables": 1, "train": 1, "evaluate": 1,
+                                         "summary": 1, "all": 1}, plan.stdout[-3000:]
+    assert "wildcards: dataset=fashion_mnist, variant=hardware" in plan.stdout

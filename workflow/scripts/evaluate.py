@@ -1,0 +1,52 @@
+"""Rule evaluate: sample quality (Frechet distances, KID) and energy per image of one trained DCGAN."""
+from pathlib import Path
+
+import numpy as np
+
+from system import classifier, energy, metrics, train
+from system.data import load_fashion_mnist, load_images
+from system.io import write_csv, write_json
+from system.tables import load_device_tables
+
+params = snakemake.params
+dataset, variant = snakemake.wildcards.dataset, snakemake.wildcards.variant
+n = params.metrics["n_samples"]
+outdir = Path(params.outdir)
+
+fake = train.generate(outdir, n, seed=params.seed + 1)
+if dataset == "fashion_mnist":
+    real_uint8, _ = load_fashion_mnist(params.data_dir, "test", params.download)
+else:
+    real_uint8 = load_images(dataset, params.data_dir, params.download)[-n:]
+real = real_uint8[:n].astype(np.float32) / 127.5 - 1.0
+if real.ndim == 3:
+    real = real[..., None]
+
+feature_fns = {}
+if dataset == "fashion_mnist":
+    weights = classifier.load_classifier(Path(snakemake.input.classifier))
+    feature_fns["classifier"] = lambda images: classifier.classifier_features(weights, images)
+if params.metrics.get("inception_weights"):
+    from system import inception
+    feature_fns["inception"] = inception.load_fid_inception(Path(params.metrics["inception_weights"]))
+scores = metrics.evaluate_samples(real, fake, feature_fns, subset_size=min(1000, n // 2), seed=params.seed)
+
+tables = (load_device_tables(Path(params.tables_dir), params.network_lrelu_curvature_ratio)
+          if variant == "hardware" else None)
+breakdown = energy.energy_breakdown(dataset, variant, tables, params.energy, outdir) if tables else None
+if breakdown is not None:
+    write_csv(Path(snakemake.output.energy), breakdown)
+else:
+    write_csv(Path(snakemake.output.energy), energy.empty_breakdown())
+
+write_json(Path(snakemake.output.metrics), {
+    "dataset": dataset, "variant": variant, "n_samples": int(len(fake)),
+    "fid": scores.get("inception", {}).get("frechet_distance"),
+    "inception_kid": scores.get("inception", {}).get("kid_mean"),
+    "classifier_fd": scores.get("classifier", {}).get("frechet_distance"),
+    "classifier_kid": scores.get("classifier", {}).get("kid_mean"),
+    "classifier_kid_std": scores.get("classifier", {}).get("kid_std"),
+    "test_energy_J_per_image": None if breakdown is None else energy.total(breakdown, "test"),
+    "train_energy_J_per_image": None if breakdown is None else energy.total(breakdown, "train"),
+    "scores": scores,
+})
