@@ -66,3 +66,13 @@ def test_cli_stops_before_any_job_with_one_line(workdir, data_dir, override, key
     assert errors == [f"config error: {errors[0].removeprefix('config error: ')}"] and key in errors[0], run.stderr
     assert "Traceback" not in run.stderr + run.stdout
     assert not (workdir / "results").exists()
+
+
+def test_cli_rejects_oommf_engine_where_oommf_is_absent(workdir, data_dir):
+    from devices.engine import available_engines
+    if "oommf" in available_engines():
+        pytest.skip("OOMMF is installed here")
+    run = snakemake(["-n", "--cores", "1", "--config", f"data_dir={data_dir}", "engine=oommf"], workdir, timeout=120)
+    assert run.returncode != 0
+    assert [line for line in run.stderr.splitlines() if line.strip()][-1].startswith("config error: engine:")
+    assert "Traceback" not in run.stderr

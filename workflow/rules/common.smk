@@ -8,6 +8,13 @@ from config_check import ConfigError, validate
 
 try:
     validate(config, Path(workflow.basedir))
+    if config["engine"] == "oommf":  # fail now, not an hour into the run
+        sys.path.insert(0, workflow.basedir)
+        from devices.engine import EngineError, resolve_engine
+        try:
+            resolve_engine("oommf")
+        except EngineError as error:
+            raise ConfigError(f"engine: {error}")
 except ConfigError as error:
     print(f"config error: {error}", file=sys.stderr)
     sys.exit(1)
