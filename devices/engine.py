@@ -128,7 +128,7 @@ def check_system(system: mm.System) -> None:
         raise EngineError("system.m must be a 3-component discretisedfield Field on a 3D mesh")
     cell = np.asarray(m.mesh.cell, dtype=float)
     if not np.all(np.isfinite(cell) & (cell > 0)):
-        raise EngineError(f"cell size {tuple(cell)} m: every cell edge must be positive")
+        raise EngineError(f"cell size {tuple(float(c) for c in cell)} m: every cell edge must be positive")
     if not np.any(np.linalg.norm(m.array, axis=-1) > 0):
         raise EngineError("mesh without magnetic cells: Ms = 0 everywhere in system.m")
     if len(system.energy) == 0:

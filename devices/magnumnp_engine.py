@@ -25,6 +25,7 @@ import logging
 import math
 import os
 import types
+import warnings
 
 os.environ.setdefault("TORCHDYNAMO_DISABLE", "1")  # torch.compile slows small CPU problems down
 
@@ -155,6 +156,10 @@ class Model:
     """
 
     def __init__(self, system: mm.System, sot=None, dynamics: bool = False):
+        with threads_for(int(np.prod(system.m.mesh.n))):
+            self._build(system, sot, dynamics)
+
+    def _build(self, system, sot, dynamics):
         mn = _magnumnp()
         self.dev = device()
         mesh = system.m.mesh
@@ -202,11 +207,12 @@ class Model:
             self.state.material = material
             self.local_terms = terms
             L, self.h0 = self._probe(terms)
-            self.L, self.L_t, self.h0_t, self.stt_terms = L.to_sparse_csr(), None, self.h0, []
+            self.L, self.h0_t, self.stt_terms = _csr(L), self.h0, []
+            self.L_t = self.L
             if dynamics:
                 L_sot, h0_sot = self._translate_dynamics(system, sot, tensor, material, mesh)
                 self.state.material = material
-                self.L_t = (L + L_sot).coalesce().to_sparse_csr()
+                self.L_t = _csr(L + L_sot)
                 self.h0_t = self.h0 + h0_sot
         self.Ms, self.m0 = tensor(Ms), tensor(m0)
         self.mask = self.Ms > 0
@@ -279,7 +285,7 @@ class Model:
         size = 3 * nx * ny * nz
         L = torch.sparse_coo_tensor(torch.as_tensor(np.stack([np.concatenate(rows), np.concatenate(cols)])),
                                     torch.as_tensor(np.concatenate(vals)), (size, size),
-                                    dtype=torch.float64, device=self.dev)
+                                    dtype=torch.float64, device=self.dev, check_invariants=False)
         return L.coalesce(), torch.as_tensor(h0, device=self.dev)
 
     def field(self, m):
@@ -300,6 +306,13 @@ class Model:
             self.state.m = m
             h = h + sum(term.h(self.state) for term in self.stt_terms)
         return h
+
+
+def _csr(L):
+    """COO -> CSR (torch's CSR is 'beta' and says so on every conversion; the warning is dropped)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        return L.coalesce().to_sparse_csr()
 
 
 class _Demag:
@@ -326,10 +339,6 @@ class _Demag:
         return hk.movedim(0, -1)
 
 
-def _cross(a, b):
-    return torch.linalg.cross(a, b)
-
-
 def minimise(model: Model, tol: float, max_iter: int = 200000, max_angle: float = 0.1):
     """Barzilai-Borwein energy minimisation on the sphere until max |m x H| < tol (A/m).
 
@@ -339,10 +348,15 @@ def minimise(model: Model, tol: float, max_iter: int = 200000, max_angle: float 
     step: large steps would carry metastable textures (skyrmions) over their energy barrier.
     Returns (m, rows) with rows of (iteration, mx, my, mz, E_J).
     """
+    with threads_for(model.m0.numel() // 3):
+        return _minimise(model, tol, max_iter, max_angle)
+
+
+def _minimise(model, tol, max_iter, max_angle):
     m = model.m0.clone()
     h = model.field(m)
-    g = _cross(m, h)
-    dm = _cross(m, g)
+    g = torch.linalg.cross(m, h)
+    dm = torch.linalg.cross(m, g)
     n_mag = model.mask.sum()
     rows = []
     tau = None
@@ -360,8 +374,8 @@ def minimise(model: Model, tol: float, max_iter: int = 200000, max_angle: float 
         t2g2 = tau * tau * g2
         m_new = ((4 - t2g2) * m - 4 * tau * dm) / (4 + t2g2)
         h = model.field(m_new)
-        g = _cross(m_new, h)
-        dm_new = _cross(m_new, g)
+        g = torch.linalg.cross(m_new, h)
+        dm_new = torch.linalg.cross(m_new, g)
         s, y = m_new - m, dm_new - dm
         sy = float((s * y).sum())
         tau = float((s * s).sum()) / sy if it % 2 == 0 else sy / float((y * y).sum())
@@ -378,14 +392,19 @@ def llg(model: Model, t_s: float, n_steps: int, settled=None, atol: float = 1e-5
     settled(m_previous, m, dt) -> bool ends the run early. Returns (m, rows) with rows of
     (t_s, mx, my, mz, E_J).
     """
+    with threads_for(model.m0.numel() // 3):
+        return _llg(model, t_s, n_steps, settled, atol)
+
+
+def _llg(model, t_s, n_steps, settled, atol):
     mn = _magnumnp()
     gamma = model.gamma0 / (1 + model.alpha ** 2)
     damp = gamma * model.alpha
 
     def rhs(t, m, state):
         h = model.torque_field(m)
-        mxh = _cross(m, h)
-        dmdt = -damp * _cross(m, mxh)
+        mxh = torch.linalg.cross(m, h)
+        dmdt = -damp * torch.linalg.cross(m, mxh)
         return dmdt - gamma * mxh if model.precess else dmdt
 
     solver = mn.RKF45(rhs, atol=atol, rtol=atol)
@@ -406,15 +425,11 @@ def llg(model: Model, t_s: float, n_steps: int, settled=None, atol: float = 1e-5
 
 def relax(system: mm.System, *, tol: float, timeout_s: float | None = None):
     """engine.relax on magnum.np: (unit m as an (nx, ny, nz, 3) array, table). timeout_s is unused."""
-    with threads_for(int(np.prod(system.m.mesh.n))):
-        model = Model(system)
-        m, rows = minimise(model, tol)
+    m, rows = minimise(Model(system), tol)
     return m.cpu().numpy(), pd.DataFrame(rows, columns=TABLE_COLUMNS)
 
 
 def evolve(system: mm.System, *, t_s: float, n_steps: int, sot=None, settled=None, timeout_s: float | None = None):
     """engine.evolve on magnum.np: (unit m as an (nx, ny, nz, 3) array, table). timeout_s is unused."""
-    with threads_for(int(np.prod(system.m.mesh.n))):
-        model = Model(system, sot=sot, dynamics=True)
-        m, rows = llg(model, t_s, n_steps, settled)
+    m, rows = llg(Model(system, sot=sot, dynamics=True), t_s, n_steps, settled)
     return m.cpu().numpy(), pd.DataFrame(rows, columns=TABLE_COLUMNS)

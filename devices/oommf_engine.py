@@ -119,6 +119,7 @@ def write_mif(system: mm.System, dirname, *, driver: str, tol: float = 0.1, t_s:
     m, when given, replaces the initial magnetisation (unit vectors; Ms is kept).
     """
     import oommfc as oc
+    Path(dirname).mkdir(parents=True, exist_ok=True)
     if m is not None:
         system = mm.System(name=system.name, energy=system.energy, dynamics=system.dynamics, T=system.T,
                            m=df.Field(system.m.mesh, nvdim=3, value=m, norm=system.m.norm))
