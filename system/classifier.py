@@ -128,9 +128,9 @@ def train_classifier(
     batch_size: int = 128,
     learning_rate: float = 1e-3,
 ) -> dict:
-    """Train with Adam (cosine-decayed learning rate) on uint8 images (N, 28, 28), save params to out_path, report test accuracy.
+    """Train with Adam (cosine-decayed learning rate) on uint8 images (N, 28, 28), save params to out_path.
 
-    Returns dict(accuracy, epochs, n_train, n_test, train_seconds).
+    Returns dict(accuracy (on the test set), epochs, n_train, n_test, train_seconds).
     """
     x_train = _as_input(_uint8_to_unit(train_images))
     y_train = np.asarray(train_labels, dtype=np.int32)
