@@ -1,22 +1,9 @@
 """Fashion-MNIST classifier: training on a small subset, atomic save and reload, features."""
 
-import os
-from pathlib import Path
-
 import numpy as np
 import pytest
 
 from system.classifier import FEATURE_DIM, classifier_features, load_classifier, train_classifier
-
-REPO = Path(__file__).resolve().parents[1]
-
-
-def _fashion_mnist_dir() -> Path:
-    """Data directory holding fashion-mnist/: $DATA_DIR, else the repository's data/."""
-    data_dir = Path(os.environ.get("DATA_DIR", REPO / "data"))
-    if not (data_dir / "fashion-mnist" / "train-images-idx3-ubyte.gz").is_file():
-        pytest.skip(f"Fashion-MNIST not found under {data_dir}/fashion-mnist (set DATA_DIR)")
-    return data_dir
 
 
 def test_train_save_load_features_on_synthetic_data(tmp_path):
@@ -44,10 +31,9 @@ def test_classifier_rejects_wrong_shapes_and_missing_file(tmp_path):
         load_classifier(tmp_path / "nothing.pkl")
 
 
-def test_classifier_learns_fashion_mnist_subset(tmp_path):
+def test_classifier_learns_fashion_mnist_subset(tmp_path, data_dir):
     from system.data import load_fashion_mnist
 
-    data_dir = _fashion_mnist_dir()
     train_images, train_labels = load_fashion_mnist(data_dir, "train")
     test_images, test_labels = load_fashion_mnist(data_dir, "test")
     result = train_classifier(train_images[:2000], train_labels[:2000], test_images[:1000], test_labels[:1000],

@@ -22,6 +22,7 @@ rule classifier:
         accuracy="results/system/fashion_mnist/classifier/accuracy.json",
     params:
         epochs=config["system"]["metrics"].get("classifier_epochs", 5),
+        train_images=config["system"]["metrics"].get("classifier_train_images", 0),
         seed=config["seed"],
         data_dir=config["data_dir"],
         download=config.get("download", True),

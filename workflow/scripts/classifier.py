@@ -7,6 +7,8 @@ from system.io import write_json
 
 params = snakemake.params
 train_images, train_labels = load_fashion_mnist(params.data_dir, "train", params.download)
+if params.train_images > 0:
+    train_images, train_labels = train_images[:params.train_images], train_labels[:params.train_images]
 test_images, test_labels = load_fashion_mnist(params.data_dir, "test", params.download)
 result = classifier.train_classifier(train_images, train_labels, test_images, test_labels, epochs=params.epochs,
                                      seed=params.seed, out_path=Path(snakemake.output.weights))

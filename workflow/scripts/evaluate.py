@@ -3,7 +3,7 @@ from pathlib import Path
 
 import numpy as np
 
-from system import classifier, energy, metrics, train
+from system import classifier, energy, inception, metrics, train
 from system.data import load_fashion_mnist, load_images
 from system.io import write_csv, write_json
 from system.tables import load_device_tables
@@ -26,9 +26,12 @@ feature_fns = {}
 if dataset == "fashion_mnist":
     weights = classifier.load_classifier(Path(snakemake.input.classifier))
     feature_fns["classifier"] = lambda images: classifier.classifier_features(weights, images)
-if params.metrics.get("inception_weights"):
-    from system import inception
-    feature_fns["inception"] = inception.load_fid_inception(Path(params.metrics["inception_weights"]))
+fid_missing = None
+try:  # the configured path, else the torch hub cache; never downloaded
+    weights = params.metrics.get("inception_weights")
+    feature_fns["inception"] = inception.load_fid_inception(Path(weights) if weights else None)
+except FileNotFoundError as error:
+    fid_missing = str(error)
 scores = metrics.evaluate_samples(real, fake, feature_fns, subset_size=min(1000, n // 2), seed=params.seed)
 
 tables = (load_device_tables(Path(params.tables_dir), params.network_lrelu_curvature_ratio)
@@ -42,6 +45,7 @@ else:
 write_json(Path(snakemake.output.metrics), {
     "dataset": dataset, "variant": variant, "n_samples": int(len(fake)),
     "fid": scores.get("inception", {}).get("frechet_distance"),
+    "fid_skipped_because": fid_missing,
     "inception_kid": scores.get("inception", {}).get("kid_mean"),
     "classifier_fd": scores.get("classifier", {}).get("frechet_distance"),
     "classifier_kid": scores.get("classifier", {}).get("kid_mean"),
