@@ -141,6 +141,8 @@ def _read(dirname: Path, name: str):
         M = df.Field.from_file(str(path)).array
         norm = np.linalg.norm(M, axis=-1, keepdims=True)
         fields.append(np.divide(M, norm, out=np.zeros_like(M), where=norm > 0))
+    if not fields or not (dirname / f"{name}.odt").is_file():
+        raise EngineError(f"OOMMF finished without writing {name}-*.omf and {name}.odt in {dirname}")
     return fields, ut.Table.fromfile(str(dirname / f"{name}.odt")).data
 
 

@@ -247,6 +247,55 @@ def test_oommf_mif_is_written_without_oommf(tmp_path):
     assert (tmp_path / "evolve" / "m0.omf").is_file()
 
 
+def _fake_boxsi(args, cwd, timeout_s, env=None):
+    """Stand-in for OOMMF's boxsi: echoes m0.omf as every saved state and writes a matching .odt table."""
+    text = open(os.path.join(cwd, args[2])).read()
+    name = args[2][:-4]
+    m0 = df.Field.from_file(os.path.join(cwd, "m0.omf"))
+    if "Oxs_TimeDriver" in text:
+        n = int(text.split("stage_count")[1].split()[0])
+        t = float(text.split("stopping_time")[1].split()[0])
+        evolver = "SpinXferEvolve" if "Oxs_SpinXferEvolve" in text else "RungeKuttaEvolve"
+        columns = (f"{{Oxs_{evolver}:evolver:Total energy}} Oxs_TimeDriver::Iteration "
+                   "{Oxs_TimeDriver::Simulation time} Oxs_TimeDriver::mx Oxs_TimeDriver::my Oxs_TimeDriver::mz")
+        rows = [f"-1e-18 {10 * (k + 1)} {t * (k + 1)} 0 0 0.5" for k in range(n)]
+        files = [f"{name}-Oxs_TimeDriver-Magnetization-{k:02d}-{10 * (k + 1):07d}.omf" for k in range(n)]
+    else:
+        columns = "{Oxs_CGEvolve:evolver:Total energy} Oxs_MinDriver::Iteration Oxs_MinDriver::mx Oxs_MinDriver::my Oxs_MinDriver::mz"
+        rows, files = ["-2e-18 42 0 0 0.9"], [f"{name}-Oxs_MinDriver-Magnetization-00-0000042.omf"]
+    for f in files:
+        m0.to_file(os.path.join(cwd, f))
+    units = " ".join(["J"] + ["{}"] * (len(columns.split(" ")) - 1))
+    with open(os.path.join(cwd, f"{name}.odt"), "w") as f:
+        f.write("# ODT 1.0\n# Table Start\n# Title: fake\n# Columns: " + columns + "\n# Units: " + units + "\n")
+        f.write("\n".join(rows) + "\n# Table End\n")
+
+
+def test_oommf_plumbing_with_a_stand_in_for_boxsi(monkeypatch):
+    """MIF -> run -> .omf/.odt -> Result, without OOMMF: boxsi is replaced by _fake_boxsi."""
+    monkeypatch.setattr(oommf_engine, "command", lambda: ["oommf"])
+    monkeypatch.setattr(oommf_engine, "version", lambda: "OOMMF stand-in")
+    monkeypatch.setattr(oommf_engine, "_env", lambda: {})
+    monkeypatch.setattr(oommf_engine, "_call", _fake_boxsi)
+    system = strip_system()
+    relaxed = engine.relax(system, engine="oommf")
+    assert relaxed.engine == "oommf" and relaxed.table.to_dict("records") == [
+        {"t_s": 42, "mx": 0.0, "my": 0.0, "mz": 0.9, "E_J": -2e-18}]
+    np.testing.assert_allclose(np.linalg.norm(relaxed.m.array, axis=-1), 1)
+    run = engine.evolve(system, t_s=1e-10, n_steps=4, engine="oommf", sot=SOT(1e11, 0.1))
+    np.testing.assert_allclose(run.table["t_s"], [2.5e-11, 5e-11, 7.5e-11, 1e-10])
+    settled = engine.evolve(system, t_s=1e-10, n_steps=20, engine="oommf", stop_velocity_m_per_s=1.0)
+    assert len(settled.table) == 1  # the stand-in never moves: settled after the first saved step
+
+
+def test_oommf_runs_are_stopped_at_the_timeout(monkeypatch, tmp_path):
+    monkeypatch.setattr(oommf_engine, "_require", lambda: ["sleep"])
+    start = time.perf_counter()
+    with pytest.raises(EngineError, match="timed out after 0.5 s"):
+        oommf_engine._call(["30"], tmp_path, 0.5)
+    assert time.perf_counter() - start < 10
+
+
 def test_oommf_absent_is_a_clear_error():
     if HAS_OOMMF:
         pytest.skip("OOMMF is installed here")
