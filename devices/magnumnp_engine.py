@@ -317,15 +317,22 @@ def _csr(L):
 class _Demag:
     """Demag field by one FFT convolution with magnum.np's Newell kernel (DemagField._init_N).
 
-    Kernel blocks that vanish (N_xz, N_yz in a single layer) are skipped.
+    Kernels are kept per (grid, cell size, device) for the life of the process, so repeated runs on
+    one mesh compute theirs once. Kernel blocks that vanish (N_xz, N_yz in a single layer) are skipped.
     """
+    _kernels: dict = {}
 
     def __init__(self, state, term):
         n = state.mesh.n
         self.n = n
         self.dims = [d + 1 for d in range(3) if n[d] > 1]
         self.shape = [2 * n[d - 1] for d in self.dims]
-        N = term._init_N(state)
+        key = (n, state.mesh.dx, str(state.device))
+        if key not in self._kernels:
+            if len(self._kernels) >= 8:
+                self._kernels.pop(next(iter(self._kernels)))
+            self._kernels[key] = term._init_N(state)
+        N = self._kernels[key]
         self.rows = [[(b, N[a][b]) for b in range(3) if bool(N[a][b].abs().max() > 0)] for a in range(3)]
 
     def __call__(self, M):
