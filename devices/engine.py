@@ -112,9 +112,9 @@ def evolve(system: mm.System, *, t_s: float, n_steps: int, engine: str = "auto",
     if not t_s > 0 or int(n_steps) != n_steps or n_steps < 1:
         raise EngineError(f"evolve needs t_s > 0 and an integer n_steps >= 1, got t_s={t_s}, n_steps={n_steps}")
     settings = {"op": "evolve", "t_s": float(t_s), "n_steps": int(n_steps),
-                "sot": None if sot is None else [sot.current_density_A_per_m2, sot.spin_hall_angle,
+                "sot": None if sot is None else [float(sot.current_density_A_per_m2), float(sot.spin_hall_angle),
                                                  list(map(float, sot.polarisation))],
-                "stop_velocity_m_per_s": stop_velocity_m_per_s}
+                "stop_velocity_m_per_s": None if stop_velocity_m_per_s is None else float(stop_velocity_m_per_s)}
     settled = None if stop_velocity_m_per_s is None else settled_criterion(system, stop_velocity_m_per_s)
     return _run(name, system, settings, cache_dir,
                 lambda backend: backend.evolve(system, t_s=t_s, n_steps=int(n_steps), sot=sot,

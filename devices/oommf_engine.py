@@ -75,7 +75,8 @@ def version() -> str:
     if _VERSION is None:
         with tempfile.TemporaryDirectory() as d:
             res = _call(["boxsi", "+fg", "+version", "-exitondone", "1"], d, 120)
-        _VERSION = "OOMMF " + (res.stderr + res.stdout).split("OOMMF")[-1].strip().split()[0]
+        text = (res.stderr + res.stdout).split("OOMMF")[-1].strip()  # as oommfc reads it
+        _VERSION = "OOMMF " + (text.splitlines()[0].strip() if text else "(version not reported)")
     return _VERSION
 
 
