@@ -419,7 +419,10 @@ def _llg(model, t_s, n_steps, settled, atol):
     rows = []
     for k in range(1, n_steps + 1):
         m_prev = m
-        _, m = solver.step(t, m, k * dt - t, state=clock)
+        try:
+            _, m = solver.step(t, m, k * dt - t, state=clock)
+        except RuntimeError as e:  # RKF45 reports a NaN error norm this way
+            raise EngineError(f"magnumnp LLG integration failed near t = {t:.4g} s: {e}") from e
         t = k * dt
         m = m / torch.where(model.mask, m.norm(dim=-1, keepdim=True), torch.ones_like(model.Ms))
         avg = (m.sum((0, 1, 2)) / n_mag).tolist()
