@@ -1,0 +1,220 @@
+"""Crossbar op: dense and convolution layers on differential pairs of skyrmion synapses.
+
+A weight is stored as two devices, w = s (G+ - G-) / (G_max - G_min), with G+ and G- on the
+synapse's (non-uniform) conductance levels: w > 0 programs G+ to the level nearest
+G_min + |w|/s (G_max - G_min) and leaves G- at G_min; w < 0 the reverse. The network keeps a
+float "shadow" weight; the forward pass uses the snapped one and the gradient passes straight
+through (STE). Non-idealities, each off at 0 in ``CrossbarConfig``:
+
+- device-to-device variation: a fixed conductance offset per device, N(0, variation_sigma) in
+  units of G_max - G_min, drawn once from ``seed`` and the layer id (same on every call);
+- read noise: an independent N(0, read_noise_sigma) conductance offset per device per read.
+  One read applies one input vector; the noise it adds to column j is
+  s sqrt(2) sigma ||x||_2 N(0, 1), drawn per output element, which has exactly the
+  distribution of per-cell, per-read noise without drawing one number per MAC;
+- DAC / ADC: uniform symmetric quantisers with 2^bits - 1 levels on the inputs / column
+  outputs, full scale = max |value| of the tensor (per call); STE gradient.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache, partial
+from typing import Callable
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+
+@dataclass(frozen=True)
+class CrossbarConfig:
+    """Crossbar settings (config ``system.crossbar``); sigmas relative to G_max - G_min."""
+
+    weight_scale: float = 1.0
+    variation_sigma: float = 0.0
+    read_noise_sigma: float = 0.0
+    dac_bits: int = 0
+    adc_bits: int = 0
+    seed: int = 0
+
+    def __post_init__(self):
+        for name in ("dac_bits", "adc_bits"):
+            bits = getattr(self, name)
+            if bits != 0 and bits < 2:
+                raise ValueError(f"{name} must be 0 (off) or >= 2, got {bits}")
+        if self.weight_scale <= 0:
+            raise ValueError(f"weight_scale must be > 0, got {self.weight_scale}")
+
+    @classmethod
+    def from_config(cls, crossbar: dict, seed: int = 0) -> CrossbarConfig:
+        """Build from the ``system.crossbar`` mapping; ``seed`` fixes the device variation."""
+        return cls(
+            weight_scale=float(crossbar["weight_scale"]),
+            variation_sigma=float(crossbar["variation_sigma"]),
+            read_noise_sigma=float(crossbar["read_noise_sigma"]),
+            dac_bits=int(crossbar["dac_bits"]),
+            adc_bits=int(crossbar["adc_bits"]),
+            seed=int(seed),
+        )
+
+
+MAX_BUCKETS = 1 << 16
+
+
+def fast_searchsorted(a: np.ndarray, v: jax.Array, side: str = "left") -> jax.Array:
+    """``np.searchsorted(a, v, side)`` (int32) for a constant, strictly increasing ``a``, in O(1).
+
+    Uniformly spaced ``a``: arithmetic only. Otherwise ``[a[0], a[-1]]`` is cut into buckets no
+    wider than the narrowest gap, so each holds at most one element of ``a``: a bucket's count
+    plus one comparison gives the answer (binary search where that needs > 65536 buckets).
+    Gathers and binary searches are slow on CPU; this keeps the hardware step near the float
+    one. Where v is within float rounding of an element of ``a``, the result may differ by one
+    from exact arithmetic (as float32 and float64 may).
+    """
+    a = np.asarray(a, np.float64)
+    gaps = np.diff(a)
+    if len(a) < 2 or gaps.min() <= 0:
+        raise ValueError("fast_searchsorted needs >= 2 strictly increasing breakpoints")
+    width = gaps.min()
+    position = (v - a[0]) * (1.0 / width)
+    if np.allclose(gaps, width, rtol=1e-9, atol=0.0):
+        index = jnp.ceil(position) if side == "left" else jnp.floor(position) + 1
+        return jnp.clip(index, 0, len(a)).astype(jnp.int32)
+    n_buckets = int((a[-1] - a[0]) // width) + 1
+    if n_buckets > MAX_BUCKETS:
+        return jnp.searchsorted(jnp.asarray(a, v.dtype), v, side, method="scan_unrolled").astype(jnp.int32)
+    base = np.searchsorted(a, a[0] + width * np.arange(n_buckets), side=side).astype(np.int32)
+    upper = np.append(a, np.inf)  # upper[base[j]]: the one element of a that bucket j may hold
+    k = jnp.take(base, jnp.clip(jnp.floor(position), 0, n_buckets - 1).astype(jnp.int32), mode="clip")
+    nxt = jnp.take(jnp.asarray(upper, v.dtype), k, mode="clip")
+    k = k + (v > nxt if side == "left" else v >= nxt).astype(jnp.int32)
+    below = v <= a[0] if side == "left" else v < a[0]
+    return jnp.where(below, 0, k)
+
+
+def normalised_levels(levels_S: np.ndarray) -> np.ndarray:
+    """Levels mapped to [0, 1]: (G - G_min) / (G_max - G_min), sorted ascending."""
+    g = np.sort(np.asarray(levels_S, dtype=np.float64))
+    return ((g - g[0]) / (g[-1] - g[0])).astype(np.float32)
+
+
+def _nearest_level(w: jax.Array, levels: np.ndarray, scale: float) -> jax.Array:
+    """Index of the level nearest |w| / s."""
+    levels = np.asarray(levels, np.float64)
+    return fast_searchsorted(0.5 * (levels[1:] + levels[:-1]), jnp.abs(w) / scale)
+
+
+def level_indices(w: jax.Array, levels: np.ndarray, scale: float) -> tuple[jax.Array, jax.Array]:
+    """Level index (int32) of G+ and G- for each weight; ``levels``: constant normalised
+    levels (``normalised_levels``)."""
+    k = _nearest_level(w, levels, scale)
+    zero = jnp.zeros_like(k)
+    return jnp.where(w > 0, k, zero), jnp.where(w < 0, k, zero)
+
+
+def snap_weights(w: jax.Array, levels: np.ndarray, scale: float) -> jax.Array:
+    """Weight realised by the programmed pair: s (u[k+] - u[k-]) = s sign(w) u[k] (u[0] = 0)."""
+    k = _nearest_level(w, levels, scale)
+    return scale * jnp.sign(w) * jnp.take(jnp.asarray(levels, w.dtype), k, mode="clip")
+
+
+def quantise(x: jax.Array, bits: int) -> jax.Array:
+    """Uniform symmetric quantiser, 2^bits - 1 levels over +-max|x|; identity when bits = 0."""
+    if bits == 0:
+        return x
+    half = 2 ** (bits - 1) - 1
+    step = jax.lax.stop_gradient(jnp.max(jnp.abs(x))) / half
+    step = jnp.where(step > 0, step, 1.0)
+    return x + jax.lax.stop_gradient(jnp.round(x / step) * step - x)
+
+
+def device_weight(w: jax.Array, levels: np.ndarray, cfg: CrossbarConfig, layer_id: int) -> jax.Array:
+    """Effective weight of the programmed pair (+ fixed variation), STE gradient w.r.t. w."""
+    realised = snap_weights(w, levels, cfg.weight_scale)
+    if cfg.variation_sigma > 0:
+        offset = variation_offset(cfg.seed, layer_id, tuple(w.shape), cfg.variation_sigma)
+        realised = realised + cfg.weight_scale * offset.astype(w.dtype)
+    return w + jax.lax.stop_gradient(realised - w)
+
+
+@lru_cache(maxsize=64)
+def variation_offset(seed: int, layer_id: int, shape: tuple, sigma: float) -> np.ndarray:
+    """(G+ - G-) offset of each programmed pair from device-to-device variation, in units of
+    G_max - G_min: fixed per device (numpy draw from (seed, layer_id)), a constant under jit."""
+    plus_minus = np.random.default_rng([seed, layer_id]).standard_normal((2,) + shape) * sigma
+    return (plus_minus[0] - plus_minus[1]).astype(np.float32)
+
+
+def crossbar_apply(
+    linear: Callable[[jax.Array, jax.Array], jax.Array],
+    x: jax.Array,
+    w: jax.Array,
+    levels: jax.Array,
+    cfg: CrossbarConfig,
+    layer_id: int,
+    key: jax.Array | None = None,
+    out_axis: int = -1,
+) -> jax.Array:
+    """y = ADC(linear(DAC(x), W_device) + read noise); ``linear`` is bilinear in (x, w).
+
+    ``out_axis``: the output-channel (column) axis of ``w``; ``key``: needed for read noise.
+    """
+    x = quantise(x, cfg.dac_bits)
+    y = linear(x, device_weight(w, levels, cfg, layer_id))
+    if cfg.read_noise_sigma > 0:
+        if key is None:
+            raise ValueError("read noise is on (read_noise_sigma > 0) but no PRNG key was given")
+        ones = jnp.ones_like(w, shape=tuple(1 if a == out_axis % w.ndim else n for a, n in enumerate(w.shape)))
+        norm = jnp.sqrt(jax.lax.stop_gradient(linear(x * x, ones)))  # ||input|| of each read
+        noise = jax.random.normal(jax.random.fold_in(key, layer_id), y.shape, y.dtype)
+        y = y + cfg.weight_scale * np.sqrt(2.0) * cfg.read_noise_sigma * norm * noise
+    return quantise(y, cfg.adc_bits)
+
+
+def dense(x: jax.Array, w: jax.Array) -> jax.Array:
+    """x (..., in) @ w (in, out)."""
+    return x @ w
+
+
+def conv(
+    x: jax.Array,
+    w: jax.Array,
+    stride: int = 1,
+    padding: tuple[tuple[int, int], tuple[int, int]] = ((0, 0), (0, 0)),
+    lhs_dilation: int = 1,
+) -> jax.Array:
+    """2-D convolution (cross-correlation), x NHWC, w HWIO."""
+    return jax.lax.conv_general_dilated(
+        x,
+        w,
+        window_strides=(stride, stride),
+        padding=padding,
+        lhs_dilation=(lhs_dilation, lhs_dilation),
+        dimension_numbers=("NHWC", "HWIO", "NHWC"),
+    )
+
+
+def crossbar_dense(x, w, levels, cfg: CrossbarConfig, layer_id: int, key=None) -> jax.Array:
+    """Dense layer on the crossbar: x (..., in), w (in, out)."""
+    return crossbar_apply(dense, x, w, levels, cfg, layer_id, key)
+
+
+def crossbar_conv(
+    x, w, levels, cfg: CrossbarConfig, layer_id: int, key=None, stride=1, padding=((0, 0), (0, 0))
+) -> jax.Array:
+    """Convolution on the crossbar (each output pixel is one read of its patch)."""
+    linear = partial(conv, stride=stride, padding=padding)
+    return crossbar_apply(linear, x, w, levels, cfg, layer_id, key)
+
+
+def level_transitions(w_old: jax.Array, w_new: jax.Array, levels: np.ndarray, scale: float):
+    """[potentiation, depression] level steps (int32) made by reprogramming w_old -> w_new.
+
+    Each device (G+ and G-) moving up k levels takes k potentiation pulses, down k levels k
+    depression pulses.
+    """
+    moves = jnp.stack(level_indices(w_new, levels, scale)) - jnp.stack(
+        level_indices(w_old, levels, scale)
+    )
+    return jnp.stack([jnp.maximum(moves, 0).sum(), jnp.maximum(-moves, 0).sum()])

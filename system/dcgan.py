@@ -1,0 +1,269 @@
+"""DCGAN generator and discriminator as pure functions over parameter pytrees.
+
+Architectures (latent 100, 4x4 kernels, stride 2, padding 1 unless noted):
+
+- fashion_mnist (28x28x1). G: dense 100 -> 7*7*128, deconv 7 -> 14 (64 ch), deconv 14 -> 28
+  (1 ch, tanh). D: conv 28 -> 14 (64 ch), conv 14 -> 7 (128 ch), dense 6272 -> 1.
+- anime_faces (64x64x3), the standard DCGAN. G: deconv 1 -> 4 (512 ch, stride 1, padding 0),
+  -> 8 (256) -> 16 (128) -> 32 (64) -> 64 (3, tanh). D: conv 64 -> 32 (64) -> 16 (128) -> 8
+  (256) -> 4 (512), conv 4 -> 1 (1 ch, stride 1, padding 0).
+
+Batch norm after every hidden layer except the discriminator's first (DCGAN practice); ReLU
+in G, Leaky ReLU (slope 0.2) in D. ``variant``:
+
+- "float": everything in float (the baseline);
+- "hardware": every dense, conv and deconv layer on the crossbar op (skyrmion synapses), every
+  ReLU / Leaky ReLU on the domain-wall activation op. Batch norm, biases, the generator's tanh
+  and the discriminator's output logit (sigmoid in the loss) stay in CMOS.
+
+Shapes are per image, NHWC; weights: dense (in, out), conv (k, k, C_in, C_out), deconv
+(k, k, C_out, C_in) (see ``system.deconv``).
+"""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import asdict, dataclass
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from system.activation import DEFAULT_INPUT_SCALE, dw_activation
+from system.crossbar import CrossbarConfig, conv, crossbar_conv, crossbar_dense, normalised_levels
+from system.deconv import crossbar_deconv, fast_deconv
+from system.tables import DeviceTables
+
+VARIANTS = ("float", "hardware")
+LEAK = 0.2  # slope of the float Leaky ReLU
+BN_MOMENTUM = 0.1  # running stats: new = (1 - m) old + m batch
+BN_EPS = 1e-5
+INIT_STD = 0.02  # DCGAN initialisation
+
+
+@dataclass(frozen=True)
+class LayerSpec:
+    """One layer: kind in {dense, conv, deconv}; shapes per image; activation in
+    {relu, lrelu, tanh, none}."""
+
+    name: str
+    kind: str
+    in_shape: tuple
+    out_shape: tuple
+    kernel: int = 0
+    stride: int = 1
+    padding: int = 0
+    output_padding: int = 0
+    batch_norm: bool = False
+    activation: str = "none"
+
+    @property
+    def bias(self) -> bool:
+        """Layers without batch norm carry a (CMOS) bias."""
+        return not self.batch_norm
+
+    @property
+    def weight_shape(self) -> tuple:
+        if self.kind == "dense":
+            return (self.in_shape[-1], self.out_shape[-1])
+        if self.kind == "conv":
+            return (self.kernel, self.kernel, self.in_shape[-1], self.out_shape[-1])
+        return (self.kernel, self.kernel, self.out_shape[-1], self.in_shape[-1])
+
+
+@dataclass(frozen=True)
+class Architecture:
+    dataset: str
+    image_shape: tuple
+    latent_dim: int
+    generator: tuple
+    discriminator: tuple
+
+
+def _stack(prefix, kind, shapes, activations, batch_norms, kernels, strides, paddings):
+    return tuple(
+        LayerSpec(f"{prefix}{i + 1}", k, shapes[i], shapes[i + 1], kn, st, pd, 0, bn, act)
+        for i, (k, act, bn, kn, st, pd) in enumerate(
+            zip(kind, activations, batch_norms, kernels, strides, paddings)
+        )
+    )
+
+
+def architecture(dataset: str, latent_dim: int = 100) -> Architecture:
+    """Layer specs of G and D for ``dataset`` in {fashion_mnist, anime_faces}."""
+    if dataset == "fashion_mnist":
+        gen = (
+            LayerSpec("g1", "dense", (latent_dim,), (7 * 7 * 128,), 0, 1, 0, 0, True, "relu"),
+            LayerSpec("g2", "deconv", (7, 7, 128), (14, 14, 64), 4, 2, 1, 0, True, "relu"),
+            LayerSpec("g3", "deconv", (14, 14, 64), (28, 28, 1), 4, 2, 1, 0, False, "tanh"),
+        )
+        disc = (
+            LayerSpec("d1", "conv", (28, 28, 1), (14, 14, 64), 4, 2, 1, 0, False, "lrelu"),
+            LayerSpec("d2", "conv", (14, 14, 64), (7, 7, 128), 4, 2, 1, 0, True, "lrelu"),
+            LayerSpec("d3", "dense", (7 * 7 * 128,), (1,), 0, 1, 0, 0, False, "none"),
+        )
+        return Architecture(dataset, (28, 28, 1), latent_dim, gen, disc)
+    if dataset == "anime_faces":
+        ch = [512, 256, 128, 64, 3]
+        g_shapes = [(1, 1, latent_dim)] + [(4 * 2**i, 4 * 2**i, c) for i, c in enumerate(ch)]
+        gen = _stack(
+            "g", ["deconv"] * 5, g_shapes, ["relu"] * 4 + ["tanh"], [True] * 4 + [False],
+            [4] * 5, [1, 2, 2, 2, 2], [0, 1, 1, 1, 1],
+        )
+        d_shapes = [(64, 64, 3)] + [(32 // 2**i, 32 // 2**i, c) for i, c in enumerate(ch[3::-1])]
+        d_shapes.append((1, 1, 1))
+        disc = _stack(
+            "d", ["conv"] * 5, d_shapes, ["lrelu"] * 4 + ["none"], [False, True, True, True, False],
+            [4] * 5, [2, 2, 2, 2, 1], [1, 1, 1, 1, 0],
+        )
+        return Architecture(dataset, (64, 64, 3), latent_dim, gen, disc)
+    raise ValueError(f"unknown dataset {dataset!r}; expected fashion_mnist or anime_faces")
+
+
+def activation_device(spec: LayerSpec, variant: str) -> str:
+    """Where the layer's nonlinearity runs."""
+    if variant == "hardware" and spec.activation in ("relu", "lrelu"):
+        return {"relu": "DW ReLU", "lrelu": "DW Leaky ReLU"}[spec.activation]
+    return {"none": "none (logit, sigmoid in the CMOS loss)", "tanh": "CMOS tanh"}.get(
+        spec.activation, f"CMOS {spec.activation}"
+    )
+
+
+def describe_layers(arch: Architecture, variant: str) -> list[dict]:
+    """One dict per layer of G then D: network, the LayerSpec fields, weight_shape,
+    activation_device, and where the weights live (crossbar or CMOS)."""
+    rows = []
+    for network, layers in (("generator", arch.generator), ("discriminator", arch.discriminator)):
+        for spec in layers:
+            rows.append(
+                {"network": network, **asdict(spec), "weight_shape": spec.weight_shape,
+                 "weights": "crossbar" if variant == "hardware" else "float",
+                 "activation_device": activation_device(spec, variant)}
+            )
+    return rows
+
+
+@dataclass(frozen=True)
+class Hardware:
+    """What the hardware variant needs, as hashable constants: synapse levels (S), crossbar
+    settings, the DW transfer curves (x, y) and the activation input scale."""
+
+    levels_S: tuple
+    crossbar: CrossbarConfig
+    relu: tuple
+    lrelu: tuple
+    input_scale: float = DEFAULT_INPUT_SCALE
+
+    @property
+    def levels(self) -> np.ndarray:
+        """Normalised levels in [0, 1]."""
+        return normalised_levels(np.array(self.levels_S))
+
+    @classmethod
+    def from_tables(cls, tables: DeviceTables, crossbar: CrossbarConfig) -> Hardware:
+        return cls.from_dict({"levels_S": tables.levels_S, "crossbar": asdict(crossbar),
+                              "relu": (tables.relu_x, tables.relu_y),
+                              "lrelu": (tables.lrelu_x, tables.lrelu_y),
+                              "input_scale": DEFAULT_INPUT_SCALE})
+
+    def to_dict(self) -> dict:
+        """JSON-ready form (stored with a trained run)."""
+        return {**asdict(self), "crossbar": asdict(self.crossbar)}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> Hardware:
+        values = lambda a: tuple(float(v) for v in np.asarray(a))  # noqa: E731
+        return cls(values(d["levels_S"]), CrossbarConfig(**d["crossbar"]),
+                   tuple(values(a) for a in d["relu"]), tuple(values(a) for a in d["lrelu"]),
+                   float(d["input_scale"]))
+
+
+def layer_id(spec: LayerSpec) -> int:
+    """Stable id of a layer (seeds its device variation and read noise)."""
+    return zlib.crc32(spec.name.encode()) & 0x7FFFFFFF
+
+
+def init(layers: tuple, key: jax.Array) -> tuple[dict, dict]:
+    """DCGAN initialisation: w ~ N(0, 0.02), BN gamma ~ N(1, 0.02); returns (params, state)."""
+    params, state = {}, {}
+    for spec, k in zip(layers, jax.random.split(key, len(layers))):
+        kw, kg = jax.random.split(k)
+        p = {"w": INIT_STD * jax.random.normal(kw, spec.weight_shape)}
+        channels = spec.out_shape[-1]
+        if spec.batch_norm:
+            p["gamma"] = 1.0 + INIT_STD * jax.random.normal(kg, (channels,))
+            p["beta"] = jnp.zeros(channels)
+            state[spec.name] = {"mean": jnp.zeros(channels), "var": jnp.ones(channels)}
+        else:
+            p["b"] = jnp.zeros(channels)
+        params[spec.name] = p
+    return params, state
+
+
+def _linear(spec: LayerSpec, w, x, hw: Hardware | None, key):
+    """The layer's weighted sum, in float or on the crossbar."""
+    pad = ((spec.padding, spec.padding),) * 2
+    if hw is None:
+        if spec.kind == "dense":
+            return x @ w
+        if spec.kind == "conv":
+            return conv(x, w, spec.stride, pad)
+        return fast_deconv(x, w, spec.stride, spec.padding, spec.output_padding)
+    args = (x, w, hw.levels, hw.crossbar, layer_id(spec), key)
+    if spec.kind == "dense":
+        return crossbar_dense(*args)
+    if spec.kind == "conv":
+        return crossbar_conv(*args, stride=spec.stride, padding=pad)
+    return crossbar_deconv(*args, stride=spec.stride, padding=spec.padding,
+                           output_padding=spec.output_padding)
+
+
+def batch_norm(x, p: dict, s: dict, train: bool):
+    """Per-channel batch norm (CMOS); returns (y, new running stats)."""
+    axes = tuple(range(x.ndim - 1))
+    if train:
+        mean, var = jnp.mean(x, axes), jnp.var(x, axes)
+        s = {k: (1 - BN_MOMENTUM) * s[k] + BN_MOMENTUM * jax.lax.stop_gradient(v)
+             for k, v in (("mean", mean), ("var", var))}
+    else:
+        mean, var = s["mean"], s["var"]
+    return p["gamma"] * (x - mean) * jax.lax.rsqrt(var + BN_EPS) + p["beta"], s
+
+
+def _activation(kind: str, x, hw: Hardware | None):
+    if kind == "relu":
+        return jax.nn.relu(x) if hw is None else dw_activation(x, *hw.relu, hw.input_scale)
+    if kind == "lrelu":
+        return jax.nn.leaky_relu(x, LEAK) if hw is None else dw_activation(x, *hw.lrelu, hw.input_scale)
+    if kind == "tanh":
+        return jnp.tanh(x)
+    return x
+
+
+def apply(layers: tuple, params: dict, state: dict, x, *, hw: Hardware | None = None,
+          train: bool = True, key: jax.Array | None = None):
+    """Run a layer stack on a batch; returns (output, new BN state).
+
+    hw: None for the float variant; ``key``: read-noise key (hardware with read noise only).
+    """
+    new_state = {}
+    for spec in layers:
+        p = params[spec.name]
+        x = _linear(spec, p["w"], x.reshape((x.shape[0],) + spec.in_shape), hw, key)
+        if spec.batch_norm:
+            x, new_state[spec.name] = batch_norm(x, p, state[spec.name], train)
+        else:
+            x = x + p["b"]
+        x = _activation(spec.activation, x, hw)
+    return x, new_state
+
+
+def generator(arch: Architecture, params, state, z, **kw):
+    """Images in [-1, 1], NHWC, from latents z (N, latent_dim)."""
+    return apply(arch.generator, params, state, z, **kw)
+
+
+def discriminator(arch: Architecture, params, state, images, **kw):
+    """Logits (N,) of "real" for images NHWC in [-1, 1]."""
+    logits, new_state = apply(arch.discriminator, params, state, images, **kw)
+    return logits.reshape(images.shape[0]), new_state

@@ -1,0 +1,340 @@
+"""DCGAN training (Adam, non-saturating GAN loss), resumable checkpoints, and sampling.
+
+Files written to ``outdir`` (all atomically: temporary name, then ``os.replace``):
+
+- ``config.json``: the run (dataset, variant, seed, system config, layers, and for the
+  hardware variant the device data the network used);
+- ``checkpoint.pkl``: resumable state (numpy pytrees of G/D params, BN state and Adam state,
+  step, PRNG key, history, update counts, wall time) every ``checkpoint_every_steps`` and at
+  the end. Rerunning a killed run resumes from it and gives the same result as an
+  uninterrupted run with the same seed; a checkpoint of a different run setup is ignored;
+- ``history.csv``: step, epoch, d_loss, g_loss, wall_s (cumulative seconds), and for the
+  hardware variant the level steps per step (g_/d_potentiation, g_/d_depression);
+- ``update_counts.csv`` (hardware): per crossbar layer, cumulative potentiation / depression
+  level steps, steps and training images seen (input of ``system.energy``);
+- ``samples_step<step>.png`` at each checkpoint and ``samples.png`` at the end (8x8 grid, fixed
+  latents);
+- ``generator.pkl`` at the end: the trained generator for ``load_generator`` / ``generate``.
+
+A non-finite loss stops training with ``FloatingPointError``; the last good checkpoint stays.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import pickle
+import time
+from functools import lru_cache, partial
+from pathlib import Path
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+import pandas as pd
+from PIL import Image
+from tqdm import tqdm
+
+from system.crossbar import CrossbarConfig, level_transitions
+from system.dcgan import VARIANTS, Architecture, Hardware, architecture, describe_layers
+from system.dcgan import discriminator, generator, init
+from system.tables import DeviceTables
+
+GRID = 8  # sample grid is GRID x GRID
+SAMPLE_KEY = 2**31 - 1  # read-noise key of the sample grids (steps use keys 0, 1, ...)
+
+
+# ---------------------------------------------------------------- files
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    with open(tmp, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def _write_csv(path: Path, frame: pd.DataFrame) -> None:
+    _atomic_write(path, frame.to_csv(index=False).encode())
+
+
+def _write_png(path: Path, images: np.ndarray) -> None:
+    """Save a batch in [-1, 1] (N, H, W, C), N = GRID^2, as one grid image."""
+    n, h, w, c = images.shape
+    grid = images.reshape(GRID, GRID, h, w, c).transpose(0, 2, 1, 3, 4).reshape(GRID * h, GRID * w, c)
+    pixels = np.clip(np.round((grid + 1.0) * 127.5), 0, 255).astype(np.uint8)
+    image = Image.fromarray(pixels[..., 0] if c == 1 else pixels)
+    tmp = path.with_name(f".{path.name}.tmp.png")
+    image.save(tmp)
+    os.replace(tmp, path)
+
+
+def _to_numpy(tree):
+    return jax.tree.map(np.asarray, jax.device_get(tree))
+
+
+# ---------------------------------------------------------------- training step
+
+
+def _bce(logits, target: float):
+    return optax.sigmoid_binary_cross_entropy(logits, jnp.full_like(logits, target)).mean()
+
+
+def adam(learning_rate: float, beta1: float) -> optax.GradientTransformation:
+    """The optimiser of G and of D (beta2 0.999)."""
+    return optax.adam(learning_rate, b1=beta1, b2=0.999)
+
+
+@lru_cache(maxsize=8)
+def make_train_step(arch: Architecture, hw: Hardware | None, learning_rate: float, beta1: float):
+    """One jitted GAN step: (carry, real images, key) -> (carry, metrics); cached, so runs
+    with the same setup in one process share the compiled step.
+
+    carry: dict of params_g, state_g, opt_g, params_d, state_d, opt_d (``init_carry``).
+    metrics: d_loss, g_loss and, for the hardware variant, counts {layer: [pot, dep]}.
+    """
+    opt = adam(learning_rate, beta1)
+    G = partial(generator, arch, hw=hw, train=True)
+    D = partial(discriminator, arch, hw=hw, train=True)
+
+    def d_loss_fn(params_d, state_d, real, fake, key):
+        real_logits, state_d = D(params_d, state_d, real, key=jax.random.fold_in(key, 0))
+        fake_logits, state_d = D(params_d, state_d, fake, key=jax.random.fold_in(key, 1))
+        return _bce(real_logits, 1.0) + _bce(fake_logits, 0.0), state_d
+
+    def g_loss_fn(fake, params_d, state_d, key):
+        logits, _ = D(params_d, state_d, fake, key=key)
+        return _bce(logits, 1.0)  # non-saturating generator loss
+
+    def adam_update(params, grads, opt_state):
+        updates, opt_state = opt.update(grads, opt_state, params)
+        new = optax.apply_updates(params, updates)
+        counts = {}
+        if hw is not None:  # shadow weights stay within the device range; count level steps
+            s = hw.crossbar.weight_scale
+            for name in new:
+                new[name] = {**new[name], "w": jnp.clip(new[name]["w"], -s, s)}
+                counts[name] = level_transitions(params[name]["w"], new[name]["w"], hw.levels, s)
+        return new, opt_state, counts
+
+    @jax.jit
+    def train_step(carry, real, key):
+        k_z, k_g, k_d, k_gd = jax.random.split(key, 4)
+        z = jax.random.normal(k_z, (real.shape[0], arch.latent_dim))
+
+        # 1. a batch of fakes; keep the pullback for the generator's gradient
+        fake, g_pullback, state_g = jax.vjp(
+            lambda p: G(p, carry["state_g"], z, key=k_g), carry["params_g"], has_aux=True
+        )
+
+        # 2. discriminator: real -> 1, fake -> 0
+        (d_loss, state_d), d_grads = jax.value_and_grad(d_loss_fn, has_aux=True)(
+            carry["params_d"], carry["state_d"], real, jax.lax.stop_gradient(fake), k_d
+        )
+        params_d, opt_d_state, d_counts = adam_update(carry["params_d"], d_grads, carry["opt_d"])
+
+        # 3. generator: fool the updated discriminator
+        g_loss, fake_grad = jax.value_and_grad(g_loss_fn)(fake, params_d, state_d, k_gd)
+        (g_grads,) = g_pullback(fake_grad)
+        params_g, opt_g_state, g_counts = adam_update(carry["params_g"], g_grads, carry["opt_g"])
+
+        carry = {"params_g": params_g, "state_g": state_g, "opt_g": opt_g_state,
+                 "params_d": params_d, "state_d": state_d, "opt_d": opt_d_state}
+        return carry, {"d_loss": d_loss, "g_loss": g_loss, "counts": {**g_counts, **d_counts}}
+
+    return train_step
+
+
+def init_carry(arch: Architecture, learning_rate: float, beta1: float, key: jax.Array) -> dict:
+    """Fresh parameters, BN state and Adam state for G and D."""
+    k_g, k_d = jax.random.split(key)
+    params_g, state_g = init(arch.generator, k_g)
+    params_d, state_d = init(arch.discriminator, k_d)
+    opt = adam(learning_rate, beta1)
+    return {"params_g": params_g, "state_g": state_g, "opt_g": opt.init(params_g),
+            "params_d": params_d, "state_d": state_d, "opt_d": opt.init(params_d)}
+
+
+# ---------------------------------------------------------------- train
+
+
+def _prepare_images(images: np.ndarray, arch: Architecture, max_images: int) -> np.ndarray:
+    """uint8 (N, H, W[, C]) -> uint8 (N, H, W, C) checked against the architecture."""
+    images = np.asarray(images)
+    if images.ndim == 3:
+        images = images[..., None]
+    if images.dtype != np.uint8 or images.shape[1:] != arch.image_shape:
+        raise ValueError(
+            f"{arch.dataset} expects uint8 images of shape (N, {', '.join(map(str, arch.image_shape))}),"
+            f" got {images.dtype} {images.shape}"
+        )
+    return images[:max_images] if max_images else images
+
+
+def _epoch_order(seed: int, epoch: int, n: int) -> np.ndarray:
+    return np.random.default_rng([seed, epoch]).permutation(n)
+
+
+def _sample_latents(seed: int, latent_dim: int) -> np.ndarray:
+    return np.random.default_rng([seed, 1]).standard_normal((GRID * GRID, latent_dim)).astype(np.float32)
+
+
+def train(sys_cfg: dict, dataset: str, variant: str, images: np.ndarray,
+          tables: DeviceTables | None, outdir: Path, seed: int) -> None:
+    """Train the DCGAN of ``dataset`` in ``variant`` on ``images``; write to ``outdir``.
+
+    sys_cfg: the config's ``system`` mapping; tables: needed for the hardware variant.
+    """
+    if variant not in VARIANTS:
+        raise ValueError(f"variant must be one of {VARIANTS}, got {variant!r}")
+    if variant == "hardware" and tables is None:
+        raise ValueError("the hardware variant needs the device tables")
+    outdir = Path(outdir)
+    outdir.mkdir(parents=True, exist_ok=True)
+
+    arch = architecture(dataset, int(sys_cfg["latent_dim"]))
+    hw = None
+    if variant == "hardware":
+        hw = Hardware.from_tables(tables, CrossbarConfig.from_config(sys_cfg["crossbar"], seed))
+    images = _prepare_images(images, arch, int(sys_cfg["max_train_images"]))
+    batch = int(sys_cfg["batch_size"])
+    steps_per_epoch = len(images) // batch
+    if steps_per_epoch == 0:
+        raise ValueError(f"{len(images)} training images are fewer than one batch of {batch}")
+    total_steps = int(sys_cfg["epochs"][dataset]) * steps_per_epoch
+    every = int(sys_cfg["checkpoint_every_steps"])
+
+    config = {
+        "dataset": dataset, "variant": variant, "seed": seed, "n_images": len(images),
+        "system": sys_cfg, "layers": describe_layers(arch, variant),
+        "hardware": hw.to_dict() if hw else None,
+        "tables_provenance": {k: v.get("provenance") for k, v in tables.sidecars.items()} if tables else None,
+    }
+    setup = {k: config[k] for k in ("dataset", "variant", "seed", "n_images", "hardware")}
+    setup["system"] = {k: sys_cfg[k] for k in ("latent_dim", "batch_size", "learning_rate", "beta1", "crossbar")}
+    fingerprint = hashlib.sha256(json.dumps(setup, sort_keys=True, default=str).encode()).hexdigest()
+    _atomic_write(outdir / "config.json", json.dumps(config, indent=1, default=str).encode())
+
+    lr, beta1 = float(sys_cfg["learning_rate"]), float(sys_cfg["beta1"])
+    train_step = make_train_step(arch, hw, lr, beta1)
+    key = jax.random.PRNGKey(seed)
+    ckpt_path = outdir / "checkpoint.pkl"
+    ckpt = _load_checkpoint(ckpt_path, fingerprint)
+    if ckpt is None:
+        ckpt = {"fingerprint": fingerprint, "step": 0, "key": np.asarray(key), "wall_s": 0.0,
+                "history": [], "counts": {}, "carry": _to_numpy(init_carry(arch, lr, beta1, key))}
+    carry, step, history = ckpt["carry"], ckpt["step"], ckpt["history"]
+    counts = {k: np.asarray(v, np.int64) for k, v in ckpt["counts"].items()}
+    key = jnp.asarray(ckpt["key"])
+    latents = _sample_latents(seed, arch.latent_dim)
+
+    def save(step: int, wall_s: float) -> None:
+        state = {"fingerprint": fingerprint, "step": step, "key": np.asarray(key), "wall_s": wall_s,
+                 "history": history, "counts": counts, "carry": _to_numpy(carry)}
+        _save_checkpoint(ckpt_path, state)
+        _write_csv(outdir / "history.csv", pd.DataFrame(history))
+        if hw is not None:
+            _write_csv(outdir / "update_counts.csv", _counts_frame(arch, counts, step, batch))
+        _write_png(outdir / f"samples_step{step:06d}.png", _sample(arch, hw, carry, latents, key))
+
+    start_wall, wall_offset = time.perf_counter(), ckpt["wall_s"]
+    order = None
+    for step in tqdm(range(step, total_steps), initial=step, total=total_steps,
+                     desc=f"{dataset}/{variant}", unit="step", mininterval=5.0):
+        epoch, index = divmod(step, steps_per_epoch)
+        if order is None or index == 0:
+            order = _epoch_order(seed, epoch, len(images))
+        real = images[order[index * batch:(index + 1) * batch]].astype(np.float32) / 127.5 - 1.0
+        carry, metrics = train_step(carry, real, jax.random.fold_in(key, step))
+        d_loss, g_loss = float(metrics["d_loss"]), float(metrics["g_loss"])
+        if not (np.isfinite(d_loss) and np.isfinite(g_loss)):
+            raise FloatingPointError(
+                f"loss not finite at step {step} (d_loss={d_loss}, g_loss={g_loss}); "
+                f"training stopped, last good checkpoint kept in {ckpt_path}"
+            )
+        row = {"step": step + 1, "epoch": epoch, "d_loss": d_loss, "g_loss": g_loss,
+               "wall_s": wall_offset + time.perf_counter() - start_wall}
+        if hw is not None:
+            step_counts = jax.device_get(metrics["counts"])
+            for name, c in step_counts.items():
+                counts[name] = counts.get(name, np.zeros(2, np.int64)) + c
+            for net in ("g", "d"):
+                pot_dep = sum(c for n, c in step_counts.items() if n.startswith(net))
+                row[f"{net}_potentiation"], row[f"{net}_depression"] = int(pot_dep[0]), int(pot_dep[1])
+        history.append(row)
+        if (step + 1) % every == 0 or step + 1 == total_steps:
+            save(step + 1, row["wall_s"])
+
+    _write_png(outdir / "samples.png", _sample(arch, hw, carry, latents, key))
+    generator_file = {"params": _to_numpy(carry["params_g"]), "state": _to_numpy(carry["state_g"]),
+                      "config": config}
+    _atomic_write(outdir / "generator.pkl", pickle.dumps(generator_file))
+
+
+def _save_checkpoint(path: Path, state: dict) -> None:
+    _atomic_write(path, pickle.dumps(state))
+
+
+def _load_checkpoint(path: Path, fingerprint: str) -> dict | None:
+    """The checkpoint at ``path`` if it belongs to this run setup, else None."""
+    if not path.exists():
+        return None
+    with open(path, "rb") as f:
+        ckpt = pickle.load(f)
+    if ckpt.get("fingerprint") != fingerprint:
+        print(f"{path}: checkpoint from a different run setup, starting afresh")
+        return None
+    return ckpt
+
+
+def _counts_frame(arch: Architecture, counts: dict, steps: int, batch: int) -> pd.DataFrame:
+    rows = []
+    for network, layers in (("generator", arch.generator), ("discriminator", arch.discriminator)):
+        for spec in layers:
+            pot, dep = counts.get(spec.name, np.zeros(2, np.int64))
+            rows.append({"network": network, "layer": spec.name, "potentiation": int(pot),
+                         "depression": int(dep), "steps": steps, "images": steps * batch})
+    return pd.DataFrame(rows)
+
+
+def _sample(arch, hw, carry, latents, key) -> np.ndarray:
+    images, _ = generator(arch, carry["params_g"], carry["state_g"], jnp.asarray(latents), hw=hw,
+                          train=False, key=jax.random.fold_in(key, SAMPLE_KEY))
+    return np.asarray(images)
+
+
+# ---------------------------------------------------------------- evaluation
+
+
+def load_generator(outdir: Path) -> tuple[dict, dict, dict]:
+    """(params, BN state, run config) of the trained generator in ``outdir``."""
+    path = Path(outdir) / "generator.pkl"
+    if not path.exists():
+        raise FileNotFoundError(f"{path} missing: training in {outdir} has not finished")
+    with open(path, "rb") as f:
+        saved = pickle.load(f)
+    return saved["params"], saved["state"], saved["config"]
+
+
+def generate(source, n: int, seed: int, batch_size: int = 250) -> np.ndarray:
+    """``n`` images (n, H, W, C), float32 in [-1, 1], from a run directory or the tuple
+    returned by ``load_generator``; batch norm in inference mode (running statistics)."""
+    if n < 1:
+        raise ValueError(f"n must be >= 1, got {n}")
+    params, state, config = load_generator(source) if isinstance(source, (str, Path)) else source
+    arch = architecture(config["dataset"], int(config["system"]["latent_dim"]))
+    hw = Hardware.from_dict(config["hardware"]) if config["hardware"] else None
+
+    @jax.jit
+    def sample(key):
+        z = jax.random.normal(jax.random.fold_in(key, 0), (batch_size, arch.latent_dim))
+        images, _ = generator(arch, params, state, z, hw=hw, train=False, key=jax.random.fold_in(key, 1))
+        return images
+
+    key = jax.random.PRNGKey(seed)
+    batches = [np.asarray(sample(jax.random.fold_in(key, i))) for i in range(-(-n // batch_size))]
+    return np.concatenate(batches)[:n]
