@@ -1,0 +1,165 @@
+"""Crossbar op: level snapping, STE, variation, read noise, DAC/ADC, jit/vmap."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from system.crossbar import (
+    CrossbarConfig,
+    conv,
+    crossbar_conv,
+    crossbar_dense,
+    fast_searchsorted,
+    level_indices,
+    level_transitions,
+    normalised_levels,
+    quantise,
+    snap_weights,
+    variation_offset,
+)
+
+LEVELS_S = 1e-4 * (1.0 + np.linspace(0.0, 1.0, 8) ** 1.5)  # non-uniform, 8 levels
+U = normalised_levels(LEVELS_S)
+
+
+def nearest_pair(w, scale):
+    """Reference mapping, written out per weight: target G, nearest level, differential pair."""
+    g = np.sort(LEVELS_S)
+    plus, minus = np.zeros(w.shape, int), np.zeros(w.shape, int)
+    for idx, value in np.ndenumerate(w):
+        target = g[0] + min(abs(value) / scale, 1.0) * (g[-1] - g[0])
+        k = int(np.argmin(np.abs(g - target)))
+        if value > 0:
+            plus[idx] = k
+        elif value < 0:
+            minus[idx] = k
+    return plus, minus, scale * (g[plus] - g[minus]) / (g[-1] - g[0])
+
+
+def test_config_from_config_and_validation():
+    cfg = CrossbarConfig.from_config(
+        {"weight_scale": 0.5, "variation_sigma": 0.1, "read_noise_sigma": 0.0, "dac_bits": 8, "adc_bits": 0},
+        seed=3,
+    )
+    assert cfg == CrossbarConfig(0.5, 0.1, 0.0, 8, 0, 3)
+    with pytest.raises(ValueError, match="dac_bits"):
+        CrossbarConfig(dac_bits=1)
+    with pytest.raises(ValueError, match="weight_scale"):
+        CrossbarConfig(weight_scale=0.0)
+
+
+def test_snapping_matches_nearest_level_differential_pair():
+    w = np.random.default_rng(0).uniform(-0.6, 0.6, (40, 7)).astype(np.float32)
+    w[0, :3] = [0.0, 0.5, -0.5]  # zero and the clipped ends (scale 0.5)
+    plus, minus, realised = nearest_pair(w, 0.5)
+    got_plus, got_minus = level_indices(jnp.asarray(w), U, 0.5)
+    np.testing.assert_array_equal(got_plus, plus)
+    np.testing.assert_array_equal(got_minus, minus)
+    np.testing.assert_allclose(snap_weights(jnp.asarray(w), U, 0.5), realised, atol=1e-6)
+
+
+def test_levels_are_reproduced_and_non_uniform():
+    w = jnp.asarray(np.concatenate([U, -U]) * 0.3, jnp.float32)
+    np.testing.assert_allclose(snap_weights(w, U, 0.3), w, atol=1e-7)
+    assert np.ptp(np.diff(U)) > 0.01  # the test levels really are non-uniform
+
+
+def test_straight_through_gradient():
+    x = jnp.asarray(np.random.default_rng(1).normal(size=(5, 6)), jnp.float32)
+    w = jnp.asarray(np.random.default_rng(2).normal(size=(6, 3)) * 0.3, jnp.float32)
+    cfg = CrossbarConfig()
+    grad = jax.grad(lambda w: crossbar_dense(x, w, U, cfg, 0).sum())(w)
+    np.testing.assert_allclose(grad, x.T @ jnp.ones((5, 3)), rtol=1e-6)
+    y = crossbar_dense(x, w, U, cfg, 0)
+    np.testing.assert_allclose(y, x @ snap_weights(w, U, 1.0), rtol=1e-6)
+
+
+def test_variation_is_fixed_per_device():
+    x = jnp.eye(6)
+    w = jnp.full((6, 4), 0.25)
+    cfg = CrossbarConfig(variation_sigma=0.05, seed=7)
+    a, b = crossbar_dense(x, w, U, cfg, 3), crossbar_dense(x, w, U, cfg, 3)
+    np.testing.assert_array_equal(a, b)
+    offset = a - snap_weights(w, U, 1.0)
+    np.testing.assert_allclose(offset, variation_offset(7, 3, (6, 4), 0.05), atol=1e-6)
+    assert not np.allclose(a, crossbar_dense(x, w, U, cfg, 4))  # another layer, other devices
+    assert not np.allclose(a, crossbar_dense(x, w, U, CrossbarConfig(variation_sigma=0.05, seed=8), 3))
+    big = variation_offset(0, 0, (200, 200), 0.05)
+    assert abs(big.std() / (np.sqrt(2) * 0.05) - 1) < 0.02  # G+ and G- each N(0, sigma)
+
+
+def test_read_noise_statistics_and_key():
+    cfg = CrossbarConfig(weight_scale=0.5, read_noise_sigma=0.02)
+    x = jnp.asarray([[3.0, 4.0]])  # ||x|| = 5
+    w = jnp.zeros((2, 20000))
+    y = crossbar_dense(x, w, U, cfg, 0, key=jax.random.PRNGKey(0))
+    expected = 0.5 * np.sqrt(2) * 0.02 * 5.0
+    assert abs(float(y.std()) / expected - 1) < 0.03 and abs(float(y.mean())) < 3 * expected / 100
+    y2 = crossbar_dense(x, w, U, cfg, 0, key=jax.random.PRNGKey(1))
+    assert not np.allclose(y, y2)  # fresh noise per read
+    with pytest.raises(ValueError, match="key"):
+        crossbar_dense(x, w, U, cfg, 0)
+
+
+def test_read_noise_of_conv_scales_with_patch_norm():
+    cfg = CrossbarConfig(read_noise_sigma=0.1)
+    x = jnp.zeros((1, 7, 7, 1)).at[0, 5, 5, 0].set(2.0)  # a single non-zero pixel
+    w = jnp.zeros((3, 3, 1, 4000))
+    y = crossbar_conv(x, w, U, cfg, 0, key=jax.random.PRNGKey(0))
+    assert float(jnp.abs(y[0, 0, 0]).max()) == 0.0  # patch without the pixel: ||x|| = 0
+    assert abs(float(y[0, 3, 3].std()) / (np.sqrt(2) * 0.1 * 2.0) - 1) < 0.05
+
+
+def test_dac_adc_quantisation():
+    x = jnp.linspace(-2.0, 2.0, 101)
+    q = quantise(x, 3)
+    assert len(np.unique(q)) <= 2**3 - 1 and float(jnp.abs(q).max()) == 2.0
+    assert float(jnp.abs(q - x).max()) <= 2.0 / 3 / 2 + 1e-6  # half a step (step = 2 / 3)
+    np.testing.assert_array_equal(quantise(x, 0), x)
+    np.testing.assert_allclose(jax.grad(lambda x: quantise(x, 3).sum())(x), 1.0)
+    cfg = CrossbarConfig(dac_bits=4, adc_bits=3)
+    y = crossbar_dense(jnp.asarray(np.random.default_rng(0).normal(size=(8, 5))), jnp.full((5, 6), 0.5), U, cfg, 0)
+    assert len(np.unique(np.asarray(y))) <= 7
+
+
+def test_conv_on_crossbar_equals_float_conv_with_realised_weights():
+    rng = np.random.default_rng(3)
+    x = jnp.asarray(rng.normal(size=(2, 6, 6, 3)), jnp.float32)
+    w = jnp.asarray(rng.normal(size=(4, 4, 3, 5)) * 0.4, jnp.float32)
+    pad = ((1, 1), (1, 1))
+    y = crossbar_conv(x, w, U, CrossbarConfig(), 0, stride=2, padding=pad)
+    np.testing.assert_allclose(y, conv(x, snap_weights(w, U, 1.0), 2, pad), rtol=1e-5, atol=1e-6)
+
+
+def test_jit_and_vmap():
+    cfg = CrossbarConfig(read_noise_sigma=0.01, variation_sigma=0.01)
+    xs = jnp.asarray(np.random.default_rng(4).normal(size=(3, 4, 5)), jnp.float32)
+    w = jnp.full((5, 2), 0.3)
+    keys = jax.random.split(jax.random.PRNGKey(0), 3)
+    f = jax.jit(jax.vmap(lambda x, k: crossbar_dense(x, w, U, cfg, 1, key=k)))
+    batched = f(xs, keys)
+    for i in range(3):
+        np.testing.assert_allclose(batched[i], crossbar_dense(xs[i], w, U, cfg, 1, key=keys[i]), atol=1e-6)
+
+
+def test_level_transitions_count_pulses_per_device():
+    old = jnp.asarray([U[3], U[1], -U[2], 0.0])
+    new = jnp.asarray([U[5], U[1], U[1], -U[1]])
+    # G+ 3 -> 5; nothing; G- 2 -> 0 and G+ 0 -> 1; G- 0 -> 1
+    np.testing.assert_array_equal(level_transitions(old, new, U, 1.0), [2 + 1 + 1, 2])
+
+
+@pytest.mark.parametrize("kind", ["uniform", "uneven", "very uneven"])
+@pytest.mark.parametrize("side", ["left", "right"])
+def test_fast_searchsorted_matches_numpy(kind, side):
+    rng = np.random.default_rng(5)
+    a = {
+        "uniform": np.linspace(-1.0, 1.0, 41),
+        "uneven": np.cumsum(rng.uniform(0.2, 1.0, 30)),
+        "very uneven": np.array([0.0, 1e-7, 1.0, 2.0]),  # needs the binary-search fallback
+    }[kind].astype(np.float32).astype(np.float64)
+    v = np.concatenate([rng.uniform(a[0] - 1, a[-1] + 1, 3000), a + np.diff(a).min() / 2, [a[0] - 5, a[-1] + 5]])
+    v = v.astype(np.float32)
+    got = jax.jit(lambda v: fast_searchsorted(a, v, side))(v)
+    np.testing.assert_array_equal(got, np.searchsorted(a.astype(np.float32), v, side=side))
