@@ -1,0 +1,107 @@
+"""DCGAN architectures, float and hardware forward passes, layer descriptions."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from system.crossbar import CrossbarConfig
+from system.dcgan import (
+    Architecture,
+    Hardware,
+    LayerSpec,
+    architecture,
+    batch_norm,
+    describe_layers,
+    discriminator,
+    generator,
+    init,
+)
+from system.tables import DeviceTables
+
+TINY = Architecture(
+    "fashion_mnist", (8, 8, 1), 4,
+    (LayerSpec("g1", "dense", (4,), (2 * 2 * 8,), 0, 1, 0, 0, True, "relu"),
+     LayerSpec("g2", "deconv", (2, 2, 8), (4, 4, 4), 4, 2, 1, 0, True, "relu"),
+     LayerSpec("g3", "deconv", (4, 4, 4), (8, 8, 1), 4, 2, 1, 0, False, "tanh")),
+    (LayerSpec("d1", "conv", (8, 8, 1), (4, 4, 4), 4, 2, 1, 0, False, "lrelu"),
+     LayerSpec("d2", "conv", (4, 4, 4), (2, 2, 8), 4, 2, 1, 0, True, "lrelu"),
+     LayerSpec("d3", "dense", (32,), (1,), 0, 1, 0, 0, False, "none")),
+)
+
+
+def fine_hardware(input_scale=0.05) -> Hardware:
+    """Very fine uniform levels and exact ReLU / Leaky ReLU curves: close to float."""
+    x = np.linspace(-1.0, 1.0, 41)
+    tables = DeviceTables(np.linspace(1e-4, 2e-4, 4097), x, np.maximum(x, 0), x, np.where(x > 0, x, 0.2 * x),
+                          5.0, {"relu": 1e-13, "lrelu": 1e-13}, {"potentiation": 1e-15, "depression": 1e-15}, {})
+    hw = Hardware.from_tables(tables, CrossbarConfig(weight_scale=0.2))
+    return Hardware.from_dict({**hw.to_dict(), "input_scale": input_scale})
+
+
+@pytest.mark.parametrize("dataset,image", [("fashion_mnist", (28, 28, 1)), ("anime_faces", (64, 64, 3))])
+@pytest.mark.parametrize("hw", [None, "hardware"])
+def test_shapes(dataset, image, hw):
+    arch = architecture(dataset)
+    hw = fine_hardware() if hw else None
+    assert arch.image_shape == image and arch.latent_dim == 100
+    for layers in (arch.generator, arch.discriminator):  # consecutive layers fit
+        for a, b in zip(layers[:-1], layers[1:]):
+            assert np.prod(a.out_shape) == np.prod(b.in_shape)
+    pg, sg = jax.eval_shape(lambda k: init(arch.generator, k), jax.random.PRNGKey(0))
+    pd, sd = jax.eval_shape(lambda k: init(arch.discriminator, k), jax.random.PRNGKey(1))
+    images, _ = jax.eval_shape(lambda p, s, z: generator(arch, p, s, z, hw=hw), pg, sg, jnp.zeros((2, 100)))
+    assert images.shape == (2, *image)
+    logits, _ = jax.eval_shape(lambda p, s, x: discriminator(arch, p, s, x, hw=hw), pd, sd, images)
+    assert logits.shape == (2,)
+
+
+def test_describe_layers():
+    rows = describe_layers(architecture("fashion_mnist"), "hardware")
+    assert [r["name"] for r in rows] == ["g1", "g2", "g3", "d1", "d2", "d3"]
+    g2 = rows[1]
+    assert (g2["kind"], g2["in_shape"], g2["out_shape"], g2["kernel"], g2["stride"], g2["padding"]) == (
+        "deconv", (7, 7, 128), (14, 14, 64), 4, 2, 1)
+    assert g2["weights"] == "crossbar" and g2["activation_device"] == "DW ReLU"
+    assert rows[2]["activation_device"] == "CMOS tanh" and rows[3]["activation_device"] == "DW Leaky ReLU"
+    assert rows[5]["activation_device"].startswith("none")
+    assert all(r["activation_device"].startswith(("CMOS", "none")) for r in describe_layers(architecture("anime_faces"), "float"))
+    with pytest.raises(ValueError, match="unknown dataset"):
+        architecture("mnist")
+
+
+def test_hardware_with_fine_levels_approaches_float():
+    pg, sg = init(TINY.generator, jax.random.PRNGKey(0))
+    pd, sd = init(TINY.discriminator, jax.random.PRNGKey(1))
+    z = jax.random.normal(jax.random.PRNGKey(2), (6, 4))
+    hw = fine_hardware()
+    coarse = Hardware.from_dict({**hw.to_dict(), "levels_S": np.linspace(1e-4, 2e-4, 4).tolist()})
+
+    @jax.jit
+    def outputs(pg, pd, z):
+        fake, _ = generator(TINY, pg, sg, z)
+        return (fake, generator(TINY, pg, sg, z, hw=hw)[0], generator(TINY, pg, sg, z, hw=coarse)[0],
+                discriminator(TINY, pd, sd, fake)[0], discriminator(TINY, pd, sd, fake, hw=hw)[0])
+
+    fake_f, fake_h, fake_coarse, logit_f, logit_h = outputs(pg, pd, z)
+    np.testing.assert_allclose(fake_h, fake_f, atol=2e-3)
+    np.testing.assert_allclose(logit_h, logit_f, atol=2e-3)
+    assert not np.allclose(fake_coarse, fake_f, atol=2e-3)
+
+
+def test_batch_norm_running_stats_and_eval_mode():
+    x = jnp.asarray(np.random.default_rng(0).normal(3.0, 2.0, (64, 5)), jnp.float32)
+    p = {"gamma": jnp.ones(5), "beta": jnp.zeros(5)}
+    s = {"mean": jnp.zeros(5), "var": jnp.ones(5)}
+    y, s1 = batch_norm(x, p, s, train=True)
+    np.testing.assert_allclose(y.mean(0), 0.0, atol=1e-5)
+    np.testing.assert_allclose(s1["mean"], 0.1 * x.mean(0), rtol=1e-5)
+    y_eval, s2 = batch_norm(x, p, s1, train=False)
+    assert s2 is s1 and not np.allclose(y_eval, y)
+
+
+def test_hardware_config_round_trip_and_hashable():
+    hw = fine_hardware()
+    again = Hardware.from_dict(hw.to_dict())
+    assert again == hw and hash(again) == hash(hw)
+    assert hw.levels[0] == 0.0 and hw.levels[-1] == 1.0
