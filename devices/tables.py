@@ -1,0 +1,172 @@
+"""Device lookup tables (DESIGN.md section 6): fits of the raw stage outputs, the contract with system/.
+
+Each table is written as <name>.csv, <name>.parquet and a <name>.json sidecar with keys units
+(per column), fitted (fitted parameters), engine, engine_version, definitions, provenance.
+
+- synapse_levels: one row per level; mean over the ensemble, conductance_std_S its spread.
+- synapse_update: one row per direction and level step: the successful pulse of least energy
+  (NaN where no configured current succeeded within max_pulse_s; all tried pulses in the sidecar).
+- activation_transfer: one row per device, curvature ratio and input; output = (G - G(0)) /
+  (G(j_max) - G(0)), so the positive branch reaches 1 at j_max and negative inputs give output < 0.
+- activation_energy: per device and curvature ratio. Drive energy: mean over the positive half of
+  the sweep of rho J^2 V_HM t_settle; read energy: V_read^2 G t_read at the mean conductance over
+  the same inputs; total = drive + read.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from devices import io, mtj
+
+TABLES = {
+    "synapse_levels": {"level": "1", "n_skyrmions": "1", "mz_mean": "1", "conductance_S": "S",
+                       "resistance_ohm": "ohm", "conductance_std_S": "S"},
+    "synapse_update": {"direction": "potentiation|depression", "from_level": "1", "to_level": "1",
+                       "current_density_A_m2": "A/m^2", "pulse_s": "s", "energy_J": "J"},
+    "activation_transfer": {"device": "relu|lrelu", "curvature_ratio": "1", "current_density_A_m2": "A/m^2",
+                            "current_A": "A", "dw_position_m": "m", "conductance_S": "S", "output": "1"},
+    "activation_energy": {"device": "relu|lrelu", "curvature_ratio": "1", "drive_energy_J": "J",
+                          "read_energy_J": "J", "total_J": "J"},
+}
+
+
+def build_tables(synapse_dir: Path, dw_dir: Path, synapse_params: dict, dw_params: dict, outdir: Path,
+                 provenance: dict) -> None:
+    """Read the two stages' outputs, fit, and write the four tables with sidecars to outdir."""
+    synapse_dir, dw_dir, outdir = Path(synapse_dir), Path(dw_dir), Path(outdir)
+    syn_run = json.loads((synapse_dir / "run.json").read_text())
+    dw_run = json.loads((dw_dir / "run.json").read_text())
+    levels, levels_fit = synapse_levels(pd.read_csv(synapse_dir / "levels.csv"))
+    update_raw = pd.read_csv(synapse_dir / "update.csv")
+    update = synapse_update(update_raw)
+    transfer, transfer_fit = activation_transfer(pd.read_csv(dw_dir / "transfer.csv"))
+    energy = activation_energy(pd.read_csv(dw_dir / "transfer.csv"), dw_params)
+    update_fit = {"tried": update_raw.to_dict(orient="records"),
+                  "heavy_metal_volume_m3": syn_run.get("lane", {}).get("heavy_metal_volume_m3")}
+    energy_fit = {"representative_input": "mean over the positive half of the sweep (j > 0)",
+                  "heavy_metal_volume_m3": heavy_metal_volume_m3(dw_params),
+                  "read_voltage_V": dw_params["read"]["voltage_V"], "read_time_s": dw_params["read"]["time_s"]}
+    for name, frame, fit, run in [("synapse_levels", levels, levels_fit, syn_run),
+                                  ("synapse_update", update, update_fit, syn_run),
+                                  ("activation_transfer", transfer, transfer_fit, dw_run),
+                                  ("activation_energy", energy, energy_fit, dw_run)]:
+        write_table(outdir / name, frame[list(TABLES[name])], {
+            "table": name, "units": TABLES[name], "fitted": fit, "engine": run["engine"],
+            "engine_version": run["engine_version"], "definitions": _definitions(name), "provenance": provenance})
+
+
+def synapse_levels(raw: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
+    """Ensemble means per level, resistance and spread; fit: G range, on/off, nonlinearity, spread."""
+    grouped = raw.groupby("level")
+    table = pd.DataFrame({
+        "level": grouped.size().index.astype(int),
+        "n_skyrmions": grouped["n_skyrmions"].agg(lambda s: int(s.mode().iloc[0])).to_numpy(),
+        "mz_mean": grouped["mz_mean"].mean().to_numpy(),
+        "conductance_S": grouped["conductance_S"].mean().to_numpy(),
+        "conductance_std_S": grouped["conductance_S"].std(ddof=0).to_numpy(),
+    })
+    table["resistance_ohm"] = 1.0 / table["conductance_S"]
+    G = table["conductance_S"].to_numpy()
+    g_min, g_max = float(G.min()), float(G.max())
+    line = np.linspace(G[0], G[-1], len(G))
+    span = g_max - g_min
+    fit = {"G_min_S": g_min, "G_max_S": g_max, "on_off_ratio": g_max / g_min,
+           "level_nonlinearity": float(np.abs(G - line).max() / span) if span > 0 else float("nan"),
+           "monotonic": bool(np.all(np.diff(G) < 0) or np.all(np.diff(G) > 0)),
+           "spread_per_level_S": table["conductance_std_S"].tolist(),
+           "max_relative_spread": float(table["conductance_std_S"].max() / span) if span > 0 else float("nan"),
+           "n_skyrmions_match_level": bool((table["n_skyrmions"] == table["level"]).all()),
+           "ensemble_size": int(grouped.size().max())}
+    return table, fit
+
+
+def synapse_update(raw: pd.DataFrame) -> pd.DataFrame:
+    """Per (direction, from_level, to_level): the successful pulse of least energy, else a NaN row."""
+    rows = []
+    for (direction, k0, k1), group in raw.groupby(["direction", "from_level", "to_level"], sort=False):
+        ok = group[group["success"].astype(bool)]
+        if len(ok):
+            rows.append(ok.loc[ok["energy_J"].idxmin()])
+        else:
+            rows.append(pd.Series({"direction": direction, "from_level": k0, "to_level": k1,
+                                   "current_density_A_m2": float(group["current_density_A_m2"].max()),
+                                   "pulse_s": float("nan"), "energy_J": float("nan")}))
+    table = pd.DataFrame(rows).reset_index(drop=True)
+    return table.astype({"from_level": int, "to_level": int})
+
+
+def activation_transfer(raw: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
+    """Normalised output per (device, curvature ratio) and the fitted activation parameters."""
+    frames, fits = [], {}
+    for (device, ratio), group in raw.groupby(["device", "curvature_ratio"], sort=False):
+        group = group.sort_values("current_density_A_m2").copy()
+        j, G = group["current_density_A_m2"].to_numpy(float), group["conductance_S"].to_numpy(float)
+        g0 = float(np.interp(0.0, j, G))
+        group["output"] = (G - g0) / (G[-1] - g0)
+        frames.append(group)
+        fits[f"{device}_{ratio:g}"] = {"device": device, "curvature_ratio": float(ratio), "G_at_zero_S": g0,
+                                       "G_at_j_max_S": float(G[-1]),
+                                       **transfer_fit(j, group["current_A"].to_numpy(float), group["output"].to_numpy())}
+    return pd.concat(frames, ignore_index=True), fits
+
+
+def transfer_fit(j: np.ndarray, current_A: np.ndarray, output: np.ndarray) -> dict:
+    """slope (1/A) and R^2 of a line through the positive half, leak ratio (negative / positive slope),
+    threshold (A, where that line crosses 0), saturation (1 - slope of the top quarter / slope)."""
+    pos, neg = j >= 0, j <= 0
+    slope, intercept = np.polyfit(current_A[pos], output[pos], 1)
+    residual = output[pos] - (slope * current_A[pos] + intercept)
+    r2 = 1 - residual.var() / output[pos].var() if output[pos].var() > 0 else float("nan")
+    neg_slope = np.polyfit(current_A[neg], output[neg], 1)[0] if neg.sum() >= 2 else float("nan")
+    top = current_A >= 0.75 * current_A.max()
+    top_slope = np.polyfit(current_A[top], output[top], 1)[0] if top.sum() >= 2 else slope
+    return {"slope_per_A": float(slope), "slope_per_A_m2": float(slope * current_A.max() / j.max()),
+            "leak_ratio": float(neg_slope / slope), "threshold_A": float(-intercept / slope),
+            "saturation": float(1 - top_slope / slope), "linearity_r2": float(r2),
+            "output_at_minus_j_max": float(output[0])}
+
+
+def heavy_metal_volume_m3(dw_params: dict) -> float:
+    track = dw_params["track"]
+    return track["length_m"] * track["width_m"] * dw_params["heavy_metal"]["thickness_m"]
+
+
+def activation_energy(raw: pd.DataFrame, dw_params: dict) -> pd.DataFrame:
+    """Drive (Joule) and read energy per activation at the representative inputs (module docstring)."""
+    hm, read = dw_params["heavy_metal"], dw_params["read"]
+    volume = heavy_metal_volume_m3(dw_params)
+    rows = []
+    for (device, ratio), group in raw.groupby(["device", "curvature_ratio"], sort=False):
+        pos = group[group["current_density_A_m2"] > 0]
+        drive = mtj.joule_energy_J(hm["resistivity_ohm_m"], pos["current_density_A_m2"].to_numpy(), volume,
+                                   pos["settle_time_s"].to_numpy()).mean()
+        read_J = mtj.read_energy_J(read["voltage_V"], float(pos["conductance_S"].mean()), read["time_s"])
+        rows.append({"device": device, "curvature_ratio": float(ratio), "drive_energy_J": float(drive),
+                     "read_energy_J": read_J, "total_J": float(drive) + read_J})
+    return pd.DataFrame(rows)
+
+
+def _definitions(name: str) -> str:
+    return {"synapse_levels": "mean over the ensemble of relaxed states per level; resistance = 1 / conductance",
+            "synapse_update": "least-energy successful SOT pulse per direction; energy = rho J^2 V_HM t_pulse",
+            "activation_transfer": "output = (G - G(j=0)) / (G(j_max) - G(j=0)); current_A = J width t_HM",
+            "activation_energy": "drive = mean over j > 0 of rho J^2 V_HM t_settle; read = V^2 G t_read"}[name]
+
+
+def write_table(path_without_suffix: Path, frame: pd.DataFrame, sidecar: dict) -> None:
+    """Write <path>.csv, <path>.parquet and <path>.json, each atomically."""
+    base = Path(path_without_suffix)
+    io.write_csv(base.with_name(base.name + ".csv"), frame)
+    io.write_parquet(base.with_name(base.name + ".parquet"), frame)
+    io.write_json(base.with_name(base.name + ".json"), sidecar)
+
+
+def read_table(path_without_suffix) -> tuple[pd.DataFrame, dict]:
+    """(DataFrame from <path>.parquet, sidecar dict from <path>.json)."""
+    base = Path(path_without_suffix)
+    return (pd.read_parquet(base.with_name(base.name + ".parquet")),
+            json.loads(base.with_name(base.name + ".json").read_text()))

@@ -1,0 +1,133 @@
+"""Tables: exact contract columns, units for every column, fits, round trip, atomic writes."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from devices import io, mtj, tables
+
+CONTRACT = {
+    "synapse_levels": ["level", "n_skyrmions", "mz_mean", "conductance_S", "resistance_ohm", "conductance_std_S"],
+    "synapse_update": ["direction", "from_level", "to_level", "current_density_A_m2", "pulse_s", "energy_J"],
+    "activation_transfer": ["device", "curvature_ratio", "current_density_A_m2", "current_A", "dw_position_m",
+                            "conductance_S", "output"],
+    "activation_energy": ["device", "curvature_ratio", "drive_energy_J", "read_energy_J", "total_J"],
+}
+DW = {"track": {"length_m": 256e-9, "width_m": 32e-9}, "heavy_metal": {"resistivity_ohm_m": 2e-7, "thickness_m": 5e-9},
+      "read": {"voltage_V": 0.1, "time_s": 1e-9}}
+J = np.linspace(-4e11, 4e11, 9)
+
+
+def transfer_rows(device, ratio, g0=1e-3, dg=1e-4):
+    """Piecewise-linear device: slope 1 above zero, 1/ratio below (leak); read both branches for lrelu."""
+    x = np.where(J >= 0, J, J / ratio) / J.max()
+    return pd.DataFrame({"device": device, "curvature_ratio": ratio, "current_density_A_m2": J,
+                         "current_A": J * 32e-9 * 5e-9, "dw_position_m": 50e-9 * x, "conductance_S": g0 + dg * x,
+                         "settle_time_s": np.where(J == 0, 0.0, 1e-9), "settled": True})
+
+
+@pytest.fixture
+def stage_dirs(tmp_path):
+    syn, dw = tmp_path / "syn", tmp_path / "dw"
+    levels = pd.DataFrame([{"level": k, "sample": s, "n_skyrmions": k, "topological_charge": -k,
+                            "mz_mean": 0.99 - 0.03 * k, "conductance_S": 1e-3 - 1e-5 * k ** 1.1 + 1e-7 * s}
+                           for k in range(4) for s in range(2)])
+    update = pd.DataFrame([
+        {"direction": "potentiation", "from_level": 1, "to_level": 2, "current_density_A_m2": 4e11,
+         "pulse_s": np.nan, "energy_J": np.nan, "success": False},
+        {"direction": "potentiation", "from_level": 1, "to_level": 2, "current_density_A_m2": 8e11,
+         "pulse_s": 4e-10, "energy_J": 2e-15, "success": True},
+        {"direction": "depression", "from_level": 2, "to_level": 1, "current_density_A_m2": 8e11,
+         "pulse_s": np.nan, "energy_J": np.nan, "success": False}])
+    transfer = pd.concat([transfer_rows("relu", 100.0), transfer_rows("lrelu", 5.0)])
+    for folder, files in [(syn, {"levels.csv": levels, "update.csv": update}), (dw, {"transfer.csv": transfer})]:
+        for name, frame in files.items():
+            io.write_csv(folder / name, frame)
+        io.write_json(folder / "run.json", {"engine": "magnumnp", "engine_version": "magnum.np 2.2.0",
+                                            "lane": {"heavy_metal_volume_m3": 1e-23}})
+    return syn, dw
+
+
+@pytest.fixture
+def built(stage_dirs, tmp_path):
+    syn, dw = stage_dirs
+    out = tmp_path / "tables"
+    tables.build_tables(syn, dw, {}, DW, out, {"config_hash": "abc", "git_commit": "unknown"})
+    return out
+
+
+def test_contract_columns_units_and_round_trip(built):
+    for name, columns in CONTRACT.items():
+        frame, meta = tables.read_table(built / name)
+        assert list(frame.columns) == columns
+        assert set(meta["units"]) == set(columns)
+        assert {"units", "fitted", "provenance", "engine"} <= set(meta)
+        assert meta["provenance"]["config_hash"] == "abc" and meta["engine"] == "magnumnp"
+        csv = pd.read_csv(built / f"{name}.csv")
+        pd.testing.assert_frame_equal(frame.reset_index(drop=True), csv, check_dtype=False)
+        json.loads((built / f"{name}.json").read_text())  # strict JSON (NaN written as null)
+
+
+def test_levels_fit(built):
+    levels, meta = tables.read_table(built / "synapse_levels")
+    assert levels["level"].tolist() == [0, 1, 2, 3]
+    np.testing.assert_allclose(levels["resistance_ohm"], 1 / levels["conductance_S"])
+    np.testing.assert_allclose(levels["conductance_std_S"], 0.5e-7)
+    fit = meta["fitted"]
+    assert fit["G_max_S"] == pytest.approx(1e-3 + 0.5e-7)
+    assert fit["on_off_ratio"] == pytest.approx(fit["G_max_S"] / fit["G_min_S"])
+    assert 0 < fit["level_nonlinearity"] < 0.1 and fit["monotonic"] and fit["n_skyrmions_match_level"]
+
+
+def test_update_keeps_the_least_energy_success_per_direction(built):
+    update, meta = tables.read_table(built / "synapse_update")
+    assert update["direction"].tolist() == ["potentiation", "depression"]
+    assert update.loc[0, "energy_J"] == pytest.approx(2e-15)
+    assert np.isnan(update.loc[1, "energy_J"])
+    assert len(meta["fitted"]["tried"]) == 3
+
+
+def test_transfer_output_and_fits(built):
+    transfer, meta = tables.read_table(built / "activation_transfer")
+    for (device, ratio), group in transfer.groupby(["device", "curvature_ratio"]):
+        out = group.set_index("current_density_A_m2")["output"]
+        assert out[0.0] == pytest.approx(0) and out[J.max()] == pytest.approx(1)
+        assert (out[out.index < 0] < 0).all()
+        fit = meta["fitted"][f"{device}_{ratio:g}"]
+        assert fit["leak_ratio"] == pytest.approx(1 / ratio)
+        assert fit["linearity_r2"] == pytest.approx(1) and abs(fit["threshold_A"]) < 1e-12
+        assert fit["saturation"] == pytest.approx(0, abs=1e-9)
+
+
+def test_activation_energy_by_hand(built):
+    energy, _ = tables.read_table(built / "activation_energy")
+    row = energy.set_index("device").loc["lrelu"]
+    volume = 256e-9 * 32e-9 * 5e-9
+    pos = J[J > 0]
+    assert row["drive_energy_J"] == pytest.approx(mtj.joule_energy_J(2e-7, pos, volume, 1e-9).mean())
+    g_mean = (1e-3 + 1e-4 * pos / J.max()).mean()
+    assert row["read_energy_J"] == pytest.approx(0.1 ** 2 * g_mean * 1e-9)
+    assert row["total_J"] == pytest.approx(row["drive_energy_J"] + row["read_energy_J"])
+
+
+def test_system_reads_the_tables(built):
+    system_tables = pytest.importorskip("system.tables")
+    loaded = system_tables.load_device_tables(built, 5.0)
+    assert len(loaded.levels_S) == 4 and loaded.lrelu_y.max() == pytest.approx(1)
+
+
+def test_atomic_writer_leaves_no_partial_file(tmp_path):
+    target = tmp_path / "table.csv"
+    io.write_csv(target, pd.DataFrame({"a": [1]}))
+    with pytest.raises(RuntimeError):
+        with io.atomic_path(target) as tmp:
+            tmp.write_text("half a tab")
+            raise RuntimeError("interrupted")
+    assert pd.read_csv(target)["a"].tolist() == [1]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["table.csv"]
+    with pytest.raises(RuntimeError):
+        with io.atomic_path(tmp_path / "new.json"):
+            raise RuntimeError("interrupted")
+    assert not (tmp_path / "new.json").exists()
