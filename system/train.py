@@ -301,10 +301,20 @@ def _counts_frame(arch: Architecture, counts: dict, steps: int, batch: int) -> p
     return pd.DataFrame(rows)
 
 
+@lru_cache(maxsize=8)
+def _inference(arch: Architecture, hw: Hardware | None):
+    """Jitted generator in inference mode: (params, state, z, key) -> images."""
+
+    @jax.jit
+    def run(params, state, z, key):
+        return generator(arch, params, state, z, hw=hw, train=False, key=key)[0]
+
+    return run
+
+
 def _sample(arch, hw, carry, latents, key) -> np.ndarray:
-    images, _ = generator(arch, carry["params_g"], carry["state_g"], jnp.asarray(latents), hw=hw,
-                          train=False, key=jax.random.fold_in(key, SAMPLE_KEY))
-    return np.asarray(images)
+    run = _inference(arch, hw)
+    return np.asarray(run(carry["params_g"], carry["state_g"], latents, jax.random.fold_in(key, SAMPLE_KEY)))
 
 
 # ---------------------------------------------------------------- evaluation
@@ -329,12 +339,11 @@ def generate(source, n: int, seed: int, batch_size: int = 250) -> np.ndarray:
     arch = architecture(config["dataset"], int(config["system"]["latent_dim"]))
     hw = Hardware.from_dict(config["hardware"]) if config["hardware"] else None
 
-    @jax.jit
-    def sample(key):
-        z = jax.random.normal(jax.random.fold_in(key, 0), (batch_size, arch.latent_dim))
-        images, _ = generator(arch, params, state, z, hw=hw, train=False, key=jax.random.fold_in(key, 1))
-        return images
-
+    run = _inference(arch, hw)
     key = jax.random.PRNGKey(seed)
-    batches = [np.asarray(sample(jax.random.fold_in(key, i))) for i in range(-(-n // batch_size))]
+    batches = []
+    for i in range(-(-n // batch_size)):
+        k = jax.random.fold_in(key, i)
+        z = jax.random.normal(jax.random.fold_in(k, 0), (batch_size, arch.latent_dim))
+        batches.append(np.asarray(run(params, state, z, jax.random.fold_in(k, 1))))
     return np.concatenate(batches)[:n]

@@ -1,0 +1,142 @@
+"""Training on a tiny DCGAN: outputs, resume after a kill, update counts, NaN stop, sampling."""
+
+import json
+import pickle
+
+import jax
+import numpy as np
+import pandas as pd
+import pytest
+from PIL import Image
+
+import system.train as train_module
+from system.dcgan import Architecture, LayerSpec
+from system.tables import DeviceTables
+from system.train import generate, load_generator, make_train_step, train
+
+TINY = Architecture(
+    "fashion_mnist", (8, 8, 1), 4,
+    (LayerSpec("g1", "dense", (4,), (2 * 2 * 8,), 0, 1, 0, 0, True, "relu"),
+     LayerSpec("g2", "deconv", (2, 2, 8), (4, 4, 4), 4, 2, 1, 0, True, "relu"),
+     LayerSpec("g3", "deconv", (4, 4, 4), (8, 8, 1), 4, 2, 1, 0, False, "tanh")),
+    (LayerSpec("d1", "conv", (8, 8, 1), (4, 4, 4), 4, 2, 1, 0, False, "lrelu"),
+     LayerSpec("d2", "conv", (4, 4, 4), (2, 2, 8), 4, 2, 1, 0, True, "lrelu"),
+     LayerSpec("d3", "dense", (32,), (1,), 0, 1, 0, 0, False, "none")),
+)
+X = np.linspace(-1.0, 1.0, 9)
+TABLES = DeviceTables(1e-4 * (1 + np.linspace(0, 1, 16) ** 1.3), X, np.maximum(X, 0), X, np.where(X > 0, X, 0.2 * X),
+                      5.0, {"relu": 1e-13, "lrelu": 2e-13}, {"potentiation": 1e-15, "depression": 2e-15},
+                      {"synapse_levels": {"provenance": {"engine": "test"}}})
+IMAGES = (np.random.default_rng(0).random((24, 8, 8)) * 255).astype(np.uint8)
+
+
+def config(epochs=2, every=4):
+    return {"latent_dim": 4, "batch_size": 8, "learning_rate": 2e-3, "beta1": 0.5, "epochs": {"fashion_mnist": epochs},
+            "max_train_images": 0, "checkpoint_every_steps": every,
+            "crossbar": {"weight_scale": 0.05, "variation_sigma": 0.0, "read_noise_sigma": 0.0, "dac_bits": 0,
+                         "adc_bits": 0}}
+
+
+@pytest.fixture(autouse=True)
+def tiny_architecture(monkeypatch):
+    monkeypatch.setattr(train_module, "architecture", lambda dataset, latent_dim=100: TINY)
+
+
+def params_of(outdir):
+    params, _, _ = load_generator(outdir)
+    return jax.tree.leaves(params)
+
+
+def test_float_run_writes_outputs_and_generates(tmp_path):
+    train(config(), "fashion_mnist", "float", IMAGES, None, tmp_path, seed=0)
+    history = pd.read_csv(tmp_path / "history.csv")
+    assert list(history.columns) == ["step", "epoch", "d_loss", "g_loss", "wall_s"]
+    assert history["step"].tolist() == [1, 2, 3, 4, 5, 6] and history["epoch"].tolist() == [0, 0, 0, 1, 1, 1]
+    assert np.all(np.isfinite(history[["d_loss", "g_loss"]])) and history["wall_s"].is_monotonic_increasing
+    for name in ("config.json", "checkpoint.pkl", "generator.pkl", "samples_step000004.png", "samples_step000006.png"):
+        assert (tmp_path / name).is_file(), name
+    assert Image.open(tmp_path / "samples.png").size == (64, 64)
+    assert not list(tmp_path.glob(".*tmp*"))  # no temporary files left
+    assert json.loads((tmp_path / "config.json").read_text())["variant"] == "float"
+
+    images = generate(tmp_path, 10, seed=1, batch_size=4)
+    assert images.shape == (10, 8, 8, 1) and images.dtype == np.float32
+    assert images.min() >= -1 and images.max() <= 1
+    np.testing.assert_array_equal(images, generate(load_generator(tmp_path), 10, seed=1, batch_size=4))
+    assert not np.array_equal(images, generate(tmp_path, 10, seed=2, batch_size=4))
+
+    train(config(), "fashion_mnist", "float", IMAGES, None, tmp_path, seed=5)  # another setup: afresh
+    assert pd.read_csv(tmp_path / "history.csv")["step"].tolist() == [1, 2, 3, 4, 5, 6]
+
+
+class Killed(Exception):
+    pass
+
+
+def test_killed_run_resumes_to_the_uninterrupted_result(tmp_path, monkeypatch):
+    train(config(), "fashion_mnist", "float", IMAGES, None, tmp_path / "whole", seed=0)
+
+    save = train_module._save_checkpoint
+
+    def save_then_die(path, state):
+        save(path, state)
+        raise Killed
+
+    monkeypatch.setattr(train_module, "_save_checkpoint", save_then_die)
+    with pytest.raises(Killed):
+        train(config(), "fashion_mnist", "float", IMAGES, None, tmp_path / "resumed", seed=0)
+    with open(tmp_path / "resumed" / "checkpoint.pkl", "rb") as f:
+        assert pickle.load(f)["step"] == 4
+    monkeypatch.setattr(train_module, "_save_checkpoint", save)
+    train(config(), "fashion_mnist", "float", IMAGES, None, tmp_path / "resumed", seed=0)
+
+    for a, b in zip(params_of(tmp_path / "whole"), params_of(tmp_path / "resumed")):
+        np.testing.assert_array_equal(a, b)
+    whole, resumed = (pd.read_csv(tmp_path / d / "history.csv") for d in ("whole", "resumed"))
+    pd.testing.assert_frame_equal(whole.drop(columns="wall_s"), resumed.drop(columns="wall_s"))
+
+
+def test_hardware_run_counts_level_updates(tmp_path):
+    train(config(epochs=1, every=2), "fashion_mnist", "hardware", IMAGES, TABLES, tmp_path, seed=0)
+    history = pd.read_csv(tmp_path / "history.csv")
+    counts = pd.read_csv(tmp_path / "update_counts.csv")
+    assert counts["layer"].tolist() == ["g1", "g2", "g3", "d1", "d2", "d3"]
+    assert (counts["steps"] == 3).all() and (counts["images"] == 24).all()
+    for net, prefix in (("generator", "g"), ("discriminator", "d")):
+        rows = counts[counts["network"] == net]
+        for direction in ("potentiation", "depression"):
+            assert rows[direction].sum() == history[f"{prefix}_{direction}"].sum()
+    assert counts[["potentiation", "depression"]].to_numpy().sum() > 0
+    saved = json.loads((tmp_path / "config.json").read_text())
+    assert saved["hardware"]["crossbar"]["weight_scale"] == 0.05
+    assert saved["tables_provenance"]["synapse_levels"] == {"engine": "test"}
+    params, _, _ = load_generator(tmp_path)
+    assert all(np.abs(p["w"]).max() <= 0.05 for p in params.values())  # kept in the device range
+    assert generate(tmp_path, 3, seed=0).shape == (3, 8, 8, 1)
+
+
+def test_nan_loss_stops_and_keeps_the_last_good_checkpoint(tmp_path, monkeypatch):
+    train(config(epochs=1, every=3), "fashion_mnist", "float", IMAGES, None, tmp_path, seed=0)
+    monkeypatch.setattr(train_module, "_bce", lambda logits, target: logits.sum() * np.nan)
+    make_train_step.cache_clear()
+    try:
+        with pytest.raises(FloatingPointError, match="step 3"):
+            train(config(epochs=2, every=3), "fashion_mnist", "float", IMAGES, None, tmp_path, seed=0)
+    finally:
+        make_train_step.cache_clear()
+    with open(tmp_path / "checkpoint.pkl", "rb") as f:
+        assert pickle.load(f)["step"] == 3
+    assert len(pd.read_csv(tmp_path / "history.csv")) == 3
+
+
+def test_input_validation(tmp_path):
+    with pytest.raises(ValueError, match="uint8 images"):
+        train(config(), "fashion_mnist", "float", IMAGES[:, :7], None, tmp_path, seed=0)
+    with pytest.raises(ValueError, match="device tables"):
+        train(config(), "fashion_mnist", "hardware", IMAGES, None, tmp_path, seed=0)
+    with pytest.raises(ValueError, match="variant"):
+        train(config(), "fashion_mnist", "analog", IMAGES, None, tmp_path, seed=0)
+    with pytest.raises(ValueError, match="fewer than one batch"):
+        train(config(), "fashion_mnist", "float", IMAGES[:5], None, tmp_path, seed=0)
+    with pytest.raises(FileNotFoundError, match="not finished"):
+        load_generator(tmp_path)
