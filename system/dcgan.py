@@ -58,11 +58,6 @@ class LayerSpec:
     activation: str = "none"
 
     @property
-    def bias(self) -> bool:
-        """Layers without batch norm carry a (CMOS) bias."""
-        return not self.batch_norm
-
-    @property
     def weight_shape(self) -> tuple:
         if self.kind == "dense":
             return (self.in_shape[-1], self.out_shape[-1])

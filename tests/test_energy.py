@@ -3,12 +3,11 @@
 import json
 import pickle
 
-import jax
 import numpy as np
 import pandas as pd
 import pytest
 
-from system.dcgan import Architecture, LayerSpec, architecture, init
+from system.dcgan import Architecture, LayerSpec, architecture
 from system.energy import (
     EnergyConfig,
     inference_energy,
@@ -156,8 +155,9 @@ def test_programmed_conductance(tmp_path):
 def test_run_energy_reads_a_run_directory(tmp_path):
     tables = small_tables(tmp_path)
     arch = architecture("fashion_mnist")
-    params_g, _ = init(arch.generator, jax.random.PRNGKey(0))
-    params_d, _ = init(arch.discriminator, jax.random.PRNGKey(1))
+    rng = np.random.default_rng(0)
+    params_g, params_d = ({s.name: {"w": rng.normal(0, 0.02, s.weight_shape).astype(np.float32)} for s in layers}
+                          for layers in (arch.generator, arch.discriminator))
     run = tmp_path / "run"
     run.mkdir()
     hardware = {"levels_S": [1e-4, 2e-4, 4e-4], "crossbar": {"weight_scale": 0.05}}
