@@ -1,0 +1,266 @@
+"""Domain-wall ReLU / Leaky ReLU: wall position and MTJ readout over the input sweep (stage dw_activation).
+
+Device. A free-layer track (length x width x thickness) over a heavy-metal strip of the same
+footprint. Ku(x) = min(K0 + a (x - x0)^2, Ku_max), a = a_plus for x >= x0 and a_minus =
+ratio * a_plus for x < x0; the parabola saturates at Ku_max (a material limit, set well beyond
+every wall position reached, so it only removes unphysical anisotropies far from the wall). The
+wall is a Neel wall of the DMI's chirality between an up domain (x < x0) and a down domain. The
+rest state is that wall relaxed at zero current.
+
+Input. Positive input j moves the wall to +x, into the soft branch. Cores and walls move against
+the charge current for this material (devices.synapse.motion_sign), so a positive input is a
+charge current of density j along -x in the heavy metal; current_A = j * width * t_HM.
+
+Sweep. For each input of the symmetric sweep the rest state is driven by the SOT until the
+equivalent wall speed falls below settle_velocity_m_per_s (or max_time_s passes); the wall
+position, the readout conductance and the settling time are recorded. ReLU reads an MTJ over the
+right branch (x >= x0); Leaky ReLU adds a parallel MTJ over the left branch. ReLU and Leaky ReLU
+with the same curvature ratio share one micromagnetic sweep. Sweep points are not batched into one
+mesh: the engine's SOT has one current density per run, and on a CPU the cost of an LLG run grows
+with the number of cells, so stacked devices cost as much as separate runs.
+"""
+from __future__ import annotations
+
+import math
+import time
+from pathlib import Path
+
+import discretisedfield as df
+import micromagneticmodel as mm
+import numpy as np
+import pandas as pd
+from tqdm import tqdm
+
+from devices import engine, io, measure, mtj
+from devices.synapse import motion_sign
+
+MU0 = 4e-7 * math.pi
+HBAR, E_CHARGE = 1.054571817e-34, 1.602176634e-19
+SAVE_INTERVAL_S = 10e-12
+
+
+def devices(params: dict) -> list[tuple[str, float]]:
+    """(device, curvature ratio a_minus / a_plus) pairs: the ReLU, then each Leaky ReLU setting."""
+    return [("relu", float(params["relu_curvature_ratio"]))] + [("lrelu", float(r))
+                                                                 for r in params["lrelu_curvature_ratios"]]
+
+
+def mesh(params: dict) -> df.Mesh:
+    cell, track = params["cell_m"], params["track"]
+    return df.Mesh(p1=(0, 0, 0), p2=(track["length_m"], track["width_m"], params["material"]["thickness_m"]),
+                   cell=(cell, cell, params["material"]["thickness_m"]))
+
+
+def cell_x(params: dict) -> np.ndarray:
+    """Cell-centre x coordinates (m) along the track."""
+    n = round(params["track"]["length_m"] / params["cell_m"])
+    return (np.arange(n) + 0.5) * params["cell_m"]
+
+
+def anisotropy_J_per_m3(x, params: dict, ratio: float) -> np.ndarray:
+    """Ku(x) = min(K0 + a (x - x0)^2, Ku_max), a = a_plus (x >= x0) or ratio * a_plus (x < x0)."""
+    an = params["anisotropy"]
+    d = np.asarray(x, dtype=float) - an["x0_m"]
+    a = np.where(d >= 0, an["a_plus_J_per_m5"], ratio * an["a_plus_J_per_m5"])
+    return np.minimum(an["K0_J_per_m3"] + a * d ** 2, an.get("Ku_max_J_per_m3", np.inf))
+
+
+def uncapped_interval_m(params: dict, ratio: float) -> tuple[float, float]:
+    """(x_min, x_max) (m) of the parabolic part of Ku(x), where it is below Ku_max."""
+    an = params["anisotropy"]
+    room = an.get("Ku_max_J_per_m3", np.inf) - an["K0_J_per_m3"]
+    return (an["x0_m"] - math.sqrt(room / (ratio * an["a_plus_J_per_m5"])),
+            an["x0_m"] + math.sqrt(room / an["a_plus_J_per_m5"]))
+
+
+def wall_width_m(params: dict) -> float:
+    """Delta = sqrt(A / (K0 - mu0 Ms^2 / 2)) (m) at x0."""
+    mat = params["material"]
+    return math.sqrt(mat["A_J_per_m"] / (params["anisotropy"]["K0_J_per_m3"] - MU0 * mat["Ms_A_per_m"] ** 2 / 2))
+
+
+def sot_field_A_per_m(params: dict, j: float) -> float:
+    """Damping-like SOT field amplitude hbar theta J / (2 e mu0 Ms t) (A/m)."""
+    mat, hm = params["material"], params["heavy_metal"]
+    return HBAR * hm["spin_hall_angle"] * j / (2 * E_CHARGE * MU0 * mat["Ms_A_per_m"] * mat["thickness_m"])
+
+
+def displacement_1d_m(params: dict, j: float, ratio: float = 1.0) -> float:
+    """1D-model equilibrium displacement q = pi mu0 Ms H_SOT / (4 Delta a) (m) of the wall for input j."""
+    a = params["anisotropy"]["a_plus_J_per_m5"] * (1.0 if j >= 0 else ratio)
+    return math.pi * MU0 * params["material"]["Ms_A_per_m"] * sot_field_A_per_m(params, j) / (4 * wall_width_m(params) * a)
+
+
+def wall_texture(params: dict) -> np.ndarray:
+    """Unit m (nx, ny, 1, 3): up for x < x0, down beyond, Neel profile of the DMI's chirality at x0."""
+    x = cell_x(params)
+    ny = round(params["track"]["width_m"] / params["cell_m"])
+    theta = 2 * np.arctan(np.exp((x - params["anisotropy"]["x0_m"]) / wall_width_m(params)))
+    c = np.sign(params["material"]["D_J_per_m2"])  # ubermag Cnv_z, D > 0: in-plane part towards the down domain
+    m = np.stack([c * np.sin(theta), np.zeros_like(theta), np.cos(theta)], axis=-1)
+    return np.broadcast_to(m[:, None, None, :], (x.size, ny, 1, 3)).copy()
+
+
+def build_system(params: dict, ratio: float, m_unit: np.ndarray) -> mm.System:
+    """Exchange + interfacial DMI (Cnv_z) + Ku(x) along z + demag; LLG damping alpha."""
+    mat = params["material"]
+    msh = mesh(params)
+    K = anisotropy_J_per_m3(cell_x(params), params, ratio)
+    K_field = df.Field(msh, nvdim=1, value=np.broadcast_to(K[:, None, None, None], (*msh.n, 1)).copy())
+    system = mm.System(name="dw_track")
+    system.energy = (mm.Exchange(A=mat["A_J_per_m"]) + mm.DMI(D=mat["D_J_per_m2"], crystalclass="Cnv_z")
+                     + mm.UniaxialAnisotropy(K=K_field, u=(0, 0, 1)) + mm.Demag())
+    system.dynamics = mm.Precession(gamma0=mm.consts.gamma0) + mm.Damping(alpha=mat["alpha"])
+    system.m = df.Field(msh, nvdim=3, value=m_unit, norm=mat["Ms_A_per_m"])
+    return system
+
+
+def branch_conductances_S(m, params: dict) -> tuple[float, float]:
+    """(G_left, G_right) (S) of MTJs over x < x0 and x >= x0, from m (Field or (nx, ny, 1, 3) array)."""
+    array = m.array if isinstance(m, df.Field) else np.asarray(m)
+    mz = array[..., 2] / np.linalg.norm(array, axis=-1)
+    right = cell_x(params) >= params["anisotropy"]["x0_m"]
+    width, cfg = params["track"]["width_m"], params["mtj"]
+    length = params["track"]["length_m"]
+    x0 = params["anisotropy"]["x0_m"]
+    return (mtj.conductance_S(mz[~right], x0 * width, cfg["RA_ohm_um2"], cfg["TMR"]),
+            mtj.conductance_S(mz[right], (length - x0) * width, cfg["RA_ohm_um2"], cfg["TMR"]))
+
+
+def readout_S(device: str, g_left: float, g_right: float) -> float:
+    """ReLU reads the right branch; Leaky ReLU reads both MTJs in parallel."""
+    return g_right if device == "relu" else g_left + g_right
+
+
+def sweep_inputs(params: dict) -> np.ndarray:
+    sweep = params["sweep"]
+    return np.linspace(-sweep["j_max_A_per_m2"], sweep["j_max_A_per_m2"], int(sweep["n_points"]))
+
+
+def run_sweep(params: dict, ratio: float, engine_name: str, cache_dir=None, progress=True):
+    """Relax the rest state, drive it at every input; returns (rows, {j: engine table}, rest Result)."""
+    rest = engine.relax(build_system(params, ratio, wall_texture(params)), engine=engine_name, cache_dir=cache_dir)
+    sweep, hm = params["sweep"], params["heavy_metal"]
+    sign = motion_sign(params["material"]["D_J_per_m2"], hm["spin_hall_angle"])
+    max_time = sweep["max_time_s"]
+    n_steps = max(1, round(max_time / SAVE_INTERVAL_S))
+    rows, tables = [], {}
+    for j in tqdm(sweep_inputs(params), desc=f"DW sweep a-/a+={ratio:g}", unit="point", disable=not progress):
+        if j == 0:
+            m, settle, settled = rest.m, 0.0, True
+        else:
+            result = engine.evolve(build_system(params, ratio, rest.m.array), t_s=max_time, n_steps=n_steps,
+                                   engine=engine_name, sot=engine.SOT(sign * j, hm["spin_hall_angle"]),
+                                   stop_velocity_m_per_s=sweep.get("settle_velocity_m_per_s"), cache_dir=cache_dir)
+            m, settle = result.m, float(result.table["t_s"].iloc[-1])
+            settled = settle < max_time * (1 - 1e-9)
+            tables[float(j)] = result.table
+        g_left, g_right = branch_conductances_S(m, params)
+        rows.append({"current_density_A_m2": float(j),
+                     "dw_position_m": measure.dw_position(m) - params["anisotropy"]["x0_m"],
+                     "g_left_S": g_left, "g_right_S": g_right, "settle_time_s": settle, "settled": settled})
+    return rows, tables, rest
+
+
+def run_stage(params: dict, engine_name: str, outdir: Path) -> None:
+    """Sweep every curvature ratio once, read it out as ReLU / Leaky ReLU, write tables and plots."""
+    start = time.perf_counter()
+    outdir = Path(outdir)
+    cache_dir = outdir / ".cache"
+    hm, width = params["heavy_metal"], params["track"]["width_m"]
+    ratios = sorted({r for _, r in devices(params)})
+    sweeps, rests = {}, {}
+    for ratio in ratios:
+        rows, tables, rest = run_sweep(params, ratio, engine_name, cache_dir)
+        sweeps[ratio], rests[ratio] = (pd.DataFrame(rows), tables), rest
+    records = []
+    for device, ratio in devices(params):
+        frame = sweeps[ratio][0]
+        for row in frame.itertuples():
+            records.append({"device": device, "curvature_ratio": ratio,
+                            "current_density_A_m2": row.current_density_A_m2,
+                            "current_A": row.current_density_A_m2 * width * hm["thickness_m"],
+                            "dw_position_m": row.dw_position_m,
+                            "conductance_S": readout_S(device, row.g_left_S, row.g_right_S),
+                            "settle_time_s": row.settle_time_s, "settled": row.settled})
+    transfer = pd.DataFrame(records)
+    trace_ratio = float(params["network_lrelu_curvature_ratio"])
+    trace_ratio = trace_ratio if trace_ratio in sweeps else ratios[0]
+    j_trace = float(sweep_inputs(params).max())
+    wall = wall_trace(sweeps[trace_ratio][1][j_trace], rests[trace_ratio], params)
+    wall.insert(0, "current_density_A_m2", j_trace)
+    wall.insert(0, "curvature_ratio", trace_ratio)
+
+    io.write_csv(outdir / "transfer.csv", transfer)
+    io.write_csv(outdir / "wall.csv", wall)
+    _plot_transfer(outdir / "transfer.png", transfer)
+    _plot_position(outdir / "dw_position.png", transfer, params)
+    _plot_settling(outdir / "settling.png", sweeps[trace_ratio][1], rests[trace_ratio], params, trace_ratio)
+    rest = rests[ratios[0]]
+    j_max = params["sweep"]["j_max_A_per_m2"]
+    io.write_json(outdir / "run.json", {
+        "stage": "dw_activation", "engine": rest.engine, "engine_version": rest.version,
+        "wall_time_s": time.perf_counter() - start, "n_evolve_runs": sum(len(s[1]) for s in sweeps.values()),
+        "params": params, "drive": "positive input = charge current along -x in the heavy metal (wall moves +x)",
+        "wall_width_parameter_m": {str(r): measure.dw_width(rests[r].m) for r in ratios},
+        "rest_position_m": {str(r): measure.dw_position(rests[r].m) - params["anisotropy"]["x0_m"] for r in ratios},
+        "delta_analytic_m": wall_width_m(params),
+        "displacement_1d_model_at_j_max_m": displacement_1d_m(params, j_max),
+        "sot_field_at_j_max_A_per_m": sot_field_A_per_m(params, j_max),
+        "uncapped_interval_m": {str(r): uncapped_interval_m(params, r) for r in ratios},
+        "wall_within_parabola": bool(all(
+            (sweeps[r][0]["dw_position_m"] + params["anisotropy"]["x0_m"]).between(*uncapped_interval_m(params, r)).all()
+            for r in ratios)),
+    })
+
+
+def wall_trace(table: pd.DataFrame, rest, params: dict) -> pd.DataFrame:
+    """Time trace of one run: mean m_z, wall position from it (x0-relative, m) and wall speed (m/s).
+
+    For a straight wall between saturated domains <m_z> changes by -2 dx_w / L when it moves by dx_w.
+    """
+    length = params["track"]["length_m"]
+    x_rest = measure.dw_position(rest.m) - params["anisotropy"]["x0_m"]
+    mz0 = measure.mz_mean(rest.m)
+    t = np.concatenate([[0.0], table["t_s"].to_numpy()])
+    mz = np.concatenate([[mz0], table["mz"].to_numpy()])
+    position = x_rest - (mz - mz0) * length / 2
+    return pd.DataFrame({"t_s": t, "mz_mean": mz, "dw_position_m": position,
+                         "velocity_m_per_s": np.gradient(position, t) if len(t) > 1 else np.zeros_like(t)})
+
+
+def _plot_transfer(path, transfer: pd.DataFrame) -> None:
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for (device, ratio), group in transfer.groupby(["device", "curvature_ratio"]):
+        ax.plot(group["current_density_A_m2"], group["conductance_S"] * 1e3, "o-", ms=3,
+                label=f"{device}, a-/a+ = {ratio:g}")
+    ax.set(xlabel="input current density (A/m²)", ylabel="readout conductance (mS)", title="DW activation transfer")
+    ax.legend(fontsize=8)
+    io.save_figure(path, fig)
+
+
+def _plot_position(path, transfer: pd.DataFrame, params: dict) -> None:
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for ratio, group in transfer[transfer["device"] == "lrelu"].groupby("curvature_ratio"):
+        ax.plot(group["current_density_A_m2"], group["dw_position_m"] * 1e9, "o-", ms=3, label=f"a-/a+ = {ratio:g}")
+    relu = transfer[transfer["device"] == "relu"]
+    ax.plot(relu["current_density_A_m2"], relu["dw_position_m"] * 1e9, "k--", lw=1, label="ReLU device")
+    j = np.linspace(0, params["sweep"]["j_max_A_per_m2"], 20)
+    ax.plot(j, [displacement_1d_m(params, v) * 1e9 for v in j], ":", color="grey", label="1D model (soft branch)")
+    ax.set(xlabel="input current density (A/m²)", ylabel="wall position - x0 (nm)", title="Settled wall position")
+    ax.legend(fontsize=8)
+    io.save_figure(path, fig)
+
+
+def _plot_settling(path, tables: dict, rest, params: dict, ratio: float) -> None:
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for j in sorted(tables):
+        if j > 0:
+            trace = wall_trace(tables[j], rest, params)
+            ax.plot(trace["t_s"] * 1e9, trace["dw_position_m"] * 1e9, label=f"{j:.2g} A/m²")
+    ax.set(xlabel="time (ns)", ylabel="wall position - x0 (nm)", title=f"Settling, a-/a+ = {ratio:g}")
+    ax.legend(fontsize=7, ncol=2)
+    io.save_figure(path, fig)

@@ -1,0 +1,394 @@
+"""Skyrmion synapse: relaxed conductance levels and the SOT update pulse (stage skyrmion_synapse).
+
+Geometry (all lengths snapped to whole cells). The free layer is a rectangle of two equal halves
+side by side along x: the reservoir (x < x_b) and the region under the readout MTJ (x >= x_b).
+Each half holds a square-ish lattice of n_rows x n_cols sites at the configured pitch, with
+n_rows = ceil(sqrt(2^bits - 1)) and n_cols = ceil((2^bits - 1) / n_rows), so the MTJ half holds
+the 2^bits - 1 skyrmions of the top level. Sites lie one pitch from the free edges (at half a pitch
+edge-squeezed cores collapse) and half a pitch from the boundary. The device holds 2^bits - 1
+skyrmions in all: level k has k of them under the MTJ (filled from the far edge, where the write
+current piles them up) and the other 2^bits - 1 - k in the reservoir (nearest the boundary first).
+Initial cores get a seeded Gaussian jitter (position_jitter_m) per ensemble member, then relax.
+A strip of raised anisotropy (config `barrier`) along the boundary keeps each level's count: in a
+uniform film the cores repel each other across the boundary during relaxation.
+
+Update. Skyrmions are written through a lane: a nanotrack two pitches wide (narrower tracks do not
+hold these skyrmions; at one pitch they collapse) with one site on each side of the barrier (same
+margins and barrier as the device), over a heavy-metal write line of the same footprint.
+Potentiation moves the reservoir core into the MTJ half, the representative step between the
+middle levels; depression, moving it back, is its image under a rotation by pi about z (the lane
+is symmetric), so it has the same pulse and is not simulated again. A current of density J
+(every configured J, smallest first) is applied in chunks of max_pulse_s / 20; the pulse ends at
+the first chunk after which, relaxed with the current off, exactly one more core lies under the
+MTJ and no skyrmion was lost. Energy of the pulse: rho J^2 V_HM t_pulse, V_HM the write line's volume.
+
+Sign convention: with the spin Hall angle > 0, polarisation +y and D > 0 (ubermag Cnv_z), cores
+and walls move against the charge current (-x for current along +x): motion_sign(D, theta) = -1.
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+from pathlib import Path
+
+import discretisedfield as df
+import micromagneticmodel as mm
+import numpy as np
+import pandas as pd
+from scipy import ndimage
+from tqdm import tqdm
+
+from devices import engine, io, measure, mtj
+
+MU0 = 4e-7 * math.pi
+CHUNKS_PER_PULSE = 20
+
+
+@dataclasses.dataclass(frozen=True)
+class Geometry:
+    """Reservoir + MTJ halves, each nx_region x ny cells holding n_rows x n_cols sites (SI units).
+
+    Sites are pitch_m apart, margin_m from the free edges, pitch_m / 2 from the reservoir/MTJ boundary.
+    """
+    cell_m: float
+    thickness_m: float
+    pitch_m: float
+    margin_m: float
+    n_rows: int
+    n_cols: int
+    nx_region: int
+    ny: int
+
+    @property
+    def boundary_x_m(self) -> float:
+        return self.nx_region * self.cell_m
+
+    @property
+    def length_m(self) -> float:
+        return 2 * self.boundary_x_m
+
+    @property
+    def width_m(self) -> float:
+        return self.ny * self.cell_m
+
+    @property
+    def mtj_area_m2(self) -> float:
+        return self.boundary_x_m * self.width_m
+
+    def sites(self, half: str) -> np.ndarray:
+        """(n_rows * n_cols, 2) site centres (m) of the 'mtj' or 'reservoir' half in fill order.
+
+        MTJ: far column (largest x) first; reservoir: column next to the boundary first; rows by y.
+        """
+        steps = (np.arange(self.n_cols) + 0.5) * self.pitch_m
+        x = self.boundary_x_m + steps[::-1] if half == "mtj" else self.boundary_x_m - steps
+        y = (self.width_m - (self.n_rows - 1) * self.pitch_m) / 2 + np.arange(self.n_rows) * self.pitch_m
+        return np.array([(xi, yj) for xi in x for yj in y])
+
+    def mesh(self) -> df.Mesh:
+        return df.Mesh(p1=(0, 0, 0), p2=(self.length_m, self.width_m, self.thickness_m),
+                       cell=(self.cell_m, self.cell_m, self.thickness_m))
+
+    def cell_centres(self):
+        """x (2 nx_region,) and y (ny,) cell-centre coordinates (m)."""
+        return ((np.arange(2 * self.nx_region) + 0.5) * self.cell_m, (np.arange(self.ny) + 0.5) * self.cell_m)
+
+    def mtj_mask(self) -> np.ndarray:
+        """(nx, ny) cells under the MTJ."""
+        x, _ = self.cell_centres()
+        return np.broadcast_to((x >= self.boundary_x_m)[:, None], (x.size, self.ny))
+
+    def interior_mtj_mask(self, margin_m: float) -> np.ndarray:
+        """Cells under the MTJ at least margin_m from the free edges (the boundary is not free)."""
+        x, y = self.cell_centres()
+        inside_x = (x >= self.boundary_x_m) & (x <= self.length_m - margin_m)
+        inside_y = (y >= margin_m) & (y <= self.width_m - margin_m)
+        return inside_x[:, None] & inside_y[None, :]
+
+
+def n_sites(params: dict) -> int:
+    return 2 ** int(params["bits"]) - 1
+
+
+def geometry(params: dict) -> Geometry:
+    """The device of config section `synapse` (see the module docstring)."""
+    n = n_sites(params)
+    n_rows = math.ceil(math.sqrt(n))
+    n_cols = math.ceil(n / n_rows)
+    return _geometry(params, n_rows, n_cols, params["skyrmion_pitch_m"])
+
+
+def lane_geometry(params: dict) -> Geometry:
+    """The write lane: one site per half, two pitches wide."""
+    return _geometry(params, 1, 1, params["skyrmion_pitch_m"])
+
+
+def _geometry(params, n_rows, n_cols, margin_m) -> Geometry:
+    cell, pitch = params["cell_m"], params["skyrmion_pitch_m"]
+    return Geometry(cell_m=cell, thickness_m=params["material"]["thickness_m"], pitch_m=pitch, margin_m=margin_m,
+                    n_rows=n_rows, n_cols=n_cols, nx_region=round(((n_cols - 0.5) * pitch + margin_m) / cell),
+                    ny=round(((n_rows - 1) * pitch + 2 * margin_m) / cell))
+
+
+def level_centres(geom: Geometry, level: int, total: int) -> np.ndarray:
+    """Core centres (m) of level `level`: `level` MTJ sites and `total - level` reservoir sites."""
+    return np.concatenate([geom.sites("mtj")[:level], geom.sites("reservoir")[:total - level]])
+
+
+def wall_width_m(material: dict) -> float:
+    """Delta = sqrt(A / K_eff), K_eff = Ku - mu0 Ms^2 / 2 (thin film), in m."""
+    k_eff = material["Ku_J_per_m3"] - MU0 * material["Ms_A_per_m"] ** 2 / 2
+    return math.sqrt(material["A_J_per_m"] / k_eff)
+
+
+def motion_sign(D: float, spin_hall_angle: float) -> float:
+    """Direction (+1/-1 along x) in which SOT moves cores and walls for a charge current along +x."""
+    return -float(np.sign(D * spin_hall_angle))
+
+
+def skyrmion_texture(geom: Geometry, centres, radius_m: float, width_m: float, D: float) -> np.ndarray:
+    """Unit m (nx, ny, 1, 3): +z background with down cores at centres, Neel profile of the DMI's chirality.
+
+    theta(r) = 2 atan(sinh(R/w) / sinh(r/w)) about the nearest centre; the in-plane part points
+    towards the core for D > 0 (ubermag Cnv_z) and away from it for D < 0.
+    """
+    x, y = geom.cell_centres()
+    X, Y = np.meshgrid(x, y, indexing="ij")
+    m = np.zeros((*X.shape, 3))
+    m[..., 2] = 1.0
+    centres = np.asarray(centres, dtype=float).reshape(-1, 2)
+    if len(centres):
+        d2 = (X[..., None] - centres[:, 0]) ** 2 + (Y[..., None] - centres[:, 1]) ** 2
+        nearest = d2.argmin(axis=-1)
+        dx, dy = X - centres[nearest, 0], Y - centres[nearest, 1]
+        r = np.hypot(dx, dy)
+        theta = 2 * np.arctan2(np.sinh(radius_m / width_m), np.sinh(r / width_m))
+        phi = np.arctan2(dy, dx)
+        c = -np.sign(D)
+        m = np.stack([c * np.sin(theta) * np.cos(phi), c * np.sin(theta) * np.sin(phi), np.cos(theta)], axis=-1)
+    return m[:, :, None, :]
+
+
+def anisotropy_J_per_m3(geom: Geometry, params: dict) -> np.ndarray:
+    """Ku per cell (nx, ny, 1, 1): the material's Ku, raised by the barrier on the reservoir/MTJ boundary."""
+    x, _ = geom.cell_centres()
+    barrier = params["barrier"]
+    inside = np.abs(x - geom.boundary_x_m) < barrier["width_m"] / 2
+    K = params["material"]["Ku_J_per_m3"] + barrier["Ku_increase_J_per_m3"] * inside
+    return np.broadcast_to(K[:, None, None, None], (x.size, geom.ny, 1, 1)).copy()
+
+
+def build_system(geom: Geometry, params: dict, m_unit: np.ndarray, name: str) -> mm.System:
+    """Exchange + interfacial DMI (Cnv_z) + uniaxial anisotropy (z, with the barrier) + demag; damping alpha."""
+    material = params["material"]
+    mesh = geom.mesh()
+    system = mm.System(name=name)
+    K = df.Field(mesh, nvdim=1, value=anisotropy_J_per_m3(geom, params))
+    system.energy = (mm.Exchange(A=material["A_J_per_m"]) + mm.DMI(D=material["D_J_per_m2"], crystalclass="Cnv_z")
+                     + mm.UniaxialAnisotropy(K=K, u=(0, 0, 1)) + mm.Demag())
+    system.dynamics = mm.Precession(gamma0=mm.consts.gamma0) + mm.Damping(alpha=material["alpha"])
+    system.m = df.Field(mesh, nvdim=3, value=m_unit, norm=material["Ms_A_per_m"])
+    return system
+
+
+def core_centres(mz: np.ndarray, geom: Geometry) -> np.ndarray:
+    """(n, 2) centres (m) of the connected m_z < 0 regions of an (nx, ny) map, weighted by -m_z."""
+    labels, n = ndimage.label(mz < 0)
+    if n == 0:
+        return np.zeros((0, 2))
+    com = ndimage.center_of_mass(np.clip(-mz, 0, None), labels, range(1, n + 1))
+    return (np.asarray(com, dtype=float).reshape(-1, 2) + 0.5) * geom.cell_m
+
+
+def _mz(field_or_array) -> np.ndarray:
+    array = field_or_array.array if isinstance(field_or_array, df.Field) else field_or_array
+    return np.asarray(array)[:, :, 0, 2] / np.maximum(np.linalg.norm(np.asarray(array)[:, :, 0], axis=-1), 1e-300)
+
+
+def measure_level(m: df.Field, geom: Geometry, params: dict) -> dict:
+    """n_skyrmions, topological charge (away from free edges), mean m_z and conductance under the MTJ."""
+    mask = geom.mtj_mask()
+    mz = _mz(m)
+    margin = 2 * geom.cell_m
+    return {"n_skyrmions": measure.skyrmion_count(m, region=mask),
+            "topological_charge": measure.topological_charge(m, region=geom.interior_mtj_mask(margin)),
+            "mz_mean": measure.mz_mean(m, region=mask),
+            "conductance_S": mtj.conductance_S(mz[mask], geom.mtj_area_m2, params["mtj"]["RA_ohm_um2"],
+                                               params["mtj"]["TMR"])}
+
+
+def _initial_radius_m(params: dict) -> float:
+    """Starting core radius: a quarter pitch (the relaxation sets the real one)."""
+    return params["skyrmion_pitch_m"] / 4
+
+
+def relax_state(geom, params, centres, name, engine_name, cache_dir) -> engine.Result:
+    material = params["material"]
+    m0 = skyrmion_texture(geom, centres, _initial_radius_m(params), wall_width_m(material), material["D_J_per_m2"])
+    return engine.relax(build_system(geom, params, m0, name), engine=engine_name, tol=params["relax_tol_A_per_m"],
+                        cache_dir=cache_dir)
+
+
+def run_levels(params, engine_name, seed, cache_dir, progress=True):
+    """Relax every level x ensemble member; returns (rows, {level: m_z map of sample 0}, first Result)."""
+    geom = geometry(params)
+    total = n_sites(params)
+    jitter = params.get("position_jitter_m", 0.0)
+    rows, maps, results = [], {}, {}
+    jobs = [(k, s) for k in range(total + 1) for s in range(int(params["ensemble"]))]
+    for k, s in tqdm(jobs, desc="synapse levels", unit="state", disable=not progress):
+        rng = np.random.default_rng([seed, k, s])
+        centres = level_centres(geom, k, total)
+        centres = centres + rng.normal(0.0, jitter, size=centres.shape)
+        result = relax_state(geom, params, centres, f"level{k}_{s}", engine_name, cache_dir)
+        rows.append({"level": k, "sample": s, **measure_level(result.m, geom, params), "relax_wall_s": result.wall_s})
+        if s == 0:
+            maps[k] = _mz(result.m)
+            results[k] = result
+    return pd.DataFrame(rows), maps, results
+
+
+def _count(centres: np.ndarray, geom: Geometry) -> tuple[int, int]:
+    """(cores under the MTJ, all cores)."""
+    return int((centres[:, 0] >= geom.boundary_x_m).sum()), len(centres)
+
+
+def run_pulse(params, lane: Geometry, start: df.Field, current_density: float, direction: str, engine_name,
+              cache_dir=None) -> dict:
+    """Drive the lane from `start` with an SOT pulse until one core has crossed (see module docstring).
+
+    Returns success, pulse_s (nan when no chunk up to max_pulse_s succeeded) and the trace: a list of
+    (t_s, (n, 2) core centres in m) after each chunk.
+    """
+    material, hm = params["material"], params["heavy_metal"]
+    sign = motion_sign(material["D_J_per_m2"], hm["spin_hall_angle"]) * (1 if direction == "potentiation" else -1)
+    sot = engine.SOT(sign * current_density, hm["spin_hall_angle"])
+    max_pulse = params["update"]["max_pulse_s"]
+    chunk = max_pulse / CHUNKS_PER_PULSE
+    under0, total0 = _count(core_centres(_mz(start), lane), lane)
+    target = under0 + (1 if direction == "potentiation" else -1)
+    m, t = start.array, 0.0
+    trace = [(0.0, core_centres(_mz(start), lane))]
+    for _ in range(CHUNKS_PER_PULSE):
+        system = build_system(lane, params, m, f"{direction}_pulse")
+        m = engine.evolve(system, t_s=chunk, n_steps=1, engine=engine_name, sot=sot, cache_dir=cache_dir).m.array
+        t += chunk
+        centres = core_centres(_mz(m), lane)
+        trace.append((t, centres))
+        under, total = _count(centres, lane)
+        if total != total0:
+            break
+        if under == target:
+            settled = engine.relax(build_system(lane, params, m, "after_pulse"), engine=engine_name,
+                                   tol=params["relax_tol_A_per_m"], cache_dir=cache_dir)
+            if _count(core_centres(_mz(settled.m), lane), lane) == (target, total0):
+                return {"success": True, "pulse_s": t, "trace": trace}
+    return {"success": False, "pulse_s": float("nan"), "trace": trace}
+
+
+def run_updates(params, engine_name, cache_dir, progress=True):
+    """Minimum pulse per current density and direction for the representative level step.
+
+    The lane is symmetric under a rotation by pi about z through its centre, which swaps the
+    reservoir and MTJ sites and reverses the current: depression is the image of potentiation
+    (identical pulse and energy), so only potentiation is simulated.
+    """
+    lane = lane_geometry(params)
+    k = n_sites(params) // 2
+    relaxed = relax_state(lane, params, level_centres(lane, 0, 1), "lane", engine_name, cache_dir).m
+    hm = params["heavy_metal"]
+    volume = lane.length_m * lane.width_m * hm["thickness_m"]
+    rows, traces = [], {}
+    for j in tqdm(sorted(params["update"]["current_densities_A_per_m2"]), desc="synapse update", unit="pulse",
+                  disable=not progress):
+        out = run_pulse(params, lane, relaxed, j, "potentiation", engine_name, cache_dir)
+        traces[j] = out
+        energy = float(mtj.joule_energy_J(hm["resistivity_ohm_m"], j, volume, out["pulse_s"]))
+        for direction, k0, k1 in [("potentiation", k, k + 1), ("depression", k + 1, k)]:
+            rows.append({"direction": direction, "from_level": k0, "to_level": k1, "current_density_A_m2": j,
+                         "pulse_s": out["pulse_s"], "energy_J": energy, "success": out["success"]})
+    return pd.DataFrame(rows), traces, lane, volume
+
+
+def run_stage(params: dict, engine_name: str, outdir: Path, seed: int) -> None:
+    """Relax all levels, find the update pulses, write levels.csv, update.csv, run.json, maps and plots."""
+    start = time.perf_counter()
+    outdir = Path(outdir)
+    cache_dir = outdir / ".cache"
+    levels, maps, results = run_levels(params, engine_name, seed, cache_dir)
+    t_levels = time.perf_counter() - start
+    updates, traces, lane, volume = run_updates(params, engine_name, cache_dir)
+    geom = geometry(params)
+    first = next(iter(results.values()))
+    radius = None
+    if 1 in results and measure.skyrmion_count(results[1].m, region=geom.mtj_mask()) == 1:
+        radius = measure.skyrmion_radius(results[1].m, region=geom.mtj_mask())
+
+    io.write_csv(outdir / "levels.csv", levels[["level", "sample", "n_skyrmions", "topological_charge", "mz_mean",
+                                                "conductance_S"]])
+    io.write_csv(outdir / "update.csv", updates)
+    x, y = geom.cell_centres()
+    io.write_npz(outdir / "mz_maps.npz", x_m=x, y_m=y, boundary_x_m=geom.boundary_x_m,
+                 **{f"level_{k}": maps[k].astype(np.float32) for k in _map_levels(n_sites(params))})
+    _plot_levels(outdir / "levels.png", levels)
+    _plot_maps(outdir / "mz_maps.png", maps, geom, _map_levels(n_sites(params)))
+    _plot_pulse(outdir / "pulse.png", updates, traces, lane)
+    io.write_json(outdir / "run.json", {
+        "stage": "skyrmion_synapse", "engine": first.engine, "engine_version": first.version,
+        "wall_time_s": time.perf_counter() - start, "levels_wall_time_s": t_levels,
+        "n_relaxations": len(levels), "seed": seed, "params": params,
+        "geometry": {**dataclasses.asdict(geom), "length_m": geom.length_m, "width_m": geom.width_m,
+                     "boundary_x_m": geom.boundary_x_m, "mtj_area_m2": geom.mtj_area_m2},
+        "lane": {**dataclasses.asdict(lane), "length_m": lane.length_m, "width_m": lane.width_m,
+                 "heavy_metal_volume_m3": volume},
+        "skyrmion_radius_m": radius, "wall_width_parameter_m": wall_width_m(params["material"]),
+    })
+
+
+def _map_levels(total: int) -> list[int]:
+    return sorted({0, 1, total // 2, total} & set(range(total + 1)))
+
+
+def _plot_levels(path, levels: pd.DataFrame) -> None:
+    import matplotlib.pyplot as plt
+    stats = levels.groupby("level")["conductance_S"].agg(["mean", "std", "min", "max"]).fillna(0.0)
+    fig, ax = plt.subplots(figsize=(6, 4))
+    ax.fill_between(stats.index, stats["min"] * 1e3, stats["max"] * 1e3, alpha=0.3, label="ensemble range")
+    ax.errorbar(stats.index, stats["mean"] * 1e3, yerr=stats["std"] * 1e3, fmt="o-", ms=3, label="mean ± std")
+    ax.set(xlabel="level k (skyrmions under the MTJ)", ylabel="conductance (mS)", title="Synapse levels")
+    ax.legend()
+    io.save_figure(path, fig)
+
+
+def _plot_maps(path, maps: dict, geom: Geometry, levels: list[int]) -> None:
+    import matplotlib.pyplot as plt
+    fig, axes = plt.subplots(1, len(levels), figsize=(3.2 * len(levels), 2.2), squeeze=False)
+    extent = (0, geom.length_m * 1e9, 0, geom.width_m * 1e9)
+    for ax, k in zip(axes[0], levels):
+        im = ax.imshow(maps[k].T, origin="lower", extent=extent, cmap="RdBu_r", vmin=-1, vmax=1)
+        ax.axvline(geom.boundary_x_m * 1e9, color="k", lw=1, ls="--")
+        ax.set(title=f"level {k}", xlabel="x (nm)")
+    axes[0][0].set_ylabel("y (nm)")
+    fig.colorbar(im, ax=axes[0].tolist(), label="$m_z$", shrink=0.8)
+    io.save_figure(path, fig)
+
+
+def _plot_pulse(path, updates: pd.DataFrame, traces: dict, lane: Geometry) -> None:
+    """Core x and y during the potentiation pulse of the smallest successful current (else the smallest)."""
+    import matplotlib.pyplot as plt
+    ok = updates[updates["success"]]
+    j = (ok if len(ok) else updates)["current_density_A_m2"].min()
+    out = traces[j]
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.5))
+    for ax, axis, label in [(axes[0], 0, "core x (nm)"), (axes[1], 1, "core y (nm)")]:
+        for t, centres in out["trace"]:
+            ax.plot(np.full(len(centres), t * 1e9), centres[:, axis] * 1e9, "k.", ms=4)
+        if out["success"]:
+            ax.axvline(out["pulse_s"] * 1e9, color="tab:green", label="pulse end")
+        ax.set(xlabel="time (ns)", ylabel=label)
+    axes[0].axhline(lane.boundary_x_m * 1e9, color="tab:red", ls="--", label="MTJ edge")
+    axes[0].legend(loc="best", fontsize=8)
+    axes[1].set_ylim(0, lane.width_m * 1e9)
+    fig.suptitle(f"Potentiation pulse in the write lane, J = {j:.2g} A/m² (y drift: skyrmion Hall effect)")
+    io.save_figure(path, fig)
