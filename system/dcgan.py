@@ -8,13 +8,17 @@ Architectures (latent 100, 4x4 kernels, stride 2, padding 1 unless noted):
   -> 8 (256) -> 16 (128) -> 32 (64) -> 64 (3, tanh). D: conv 64 -> 32 (64) -> 16 (128) -> 8
   (256) -> 4 (512), conv 4 -> 1 (1 ch, stride 1, padding 0).
 
-Batch norm after every hidden layer except the discriminator's first (DCGAN practice); ReLU
-in G, Leaky ReLU (slope 0.2) in D. ``variant``:
+Batch norm after every hidden layer except the discriminator's first (DCGAN practice): batch
+statistics in training, running averages (momentum 0.1) for generation. ReLU in G, Leaky ReLU
+(slope 0.2) in D. ``variant``:
 
 - "float": everything in float (the baseline);
 - "hardware": every dense, conv and deconv layer on the crossbar op (skyrmion synapses), every
-  ReLU / Leaky ReLU on the domain-wall activation op. Batch norm, biases, the generator's tanh
-  and the discriminator's output logit (sigmoid in the loss) stay in CMOS.
+  ReLU / Leaky ReLU on the domain-wall activation op, with the same input scale (1/3) in every
+  layer: their inputs are batch-normalised, so +-3 sigma spans the device's current sweep (the
+  discriminator's first layer has no batch norm; its small pre-activations use the central
+  part of the sweep). Batch norm, biases, the generator's tanh and the discriminator's output
+  logit (sigmoid in the loss) stay in CMOS.
 
 Shapes are per image, NHWC; weights: dense (in, out), conv (k, k, C_in, C_out), deconv
 (k, k, C_out, C_in) (see ``system.deconv``).
@@ -68,20 +72,13 @@ class LayerSpec:
 
 @dataclass(frozen=True)
 class Architecture:
+    """A dataset's image shape, latent size and G / D layer stacks."""
+
     dataset: str
     image_shape: tuple
     latent_dim: int
     generator: tuple
     discriminator: tuple
-
-
-def _stack(prefix, kind, shapes, activations, batch_norms, kernels, strides, paddings):
-    return tuple(
-        LayerSpec(f"{prefix}{i + 1}", k, shapes[i], shapes[i + 1], kn, st, pd, 0, bn, act)
-        for i, (k, act, bn, kn, st, pd) in enumerate(
-            zip(kind, activations, batch_norms, kernels, strides, paddings)
-        )
-    )
 
 
 def architecture(dataset: str, latent_dim: int = 100) -> Architecture:
@@ -99,17 +96,19 @@ def architecture(dataset: str, latent_dim: int = 100) -> Architecture:
         )
         return Architecture(dataset, (28, 28, 1), latent_dim, gen, disc)
     if dataset == "anime_faces":
-        ch = [512, 256, 128, 64, 3]
-        g_shapes = [(1, 1, latent_dim)] + [(4 * 2**i, 4 * 2**i, c) for i, c in enumerate(ch)]
-        gen = _stack(
-            "g", ["deconv"] * 5, g_shapes, ["relu"] * 4 + ["tanh"], [True] * 4 + [False],
-            [4] * 5, [1, 2, 2, 2, 2], [0, 1, 1, 1, 1],
+        gen = (
+            LayerSpec("g1", "deconv", (1, 1, latent_dim), (4, 4, 512), 4, 1, 0, 0, True, "relu"),
+            LayerSpec("g2", "deconv", (4, 4, 512), (8, 8, 256), 4, 2, 1, 0, True, "relu"),
+            LayerSpec("g3", "deconv", (8, 8, 256), (16, 16, 128), 4, 2, 1, 0, True, "relu"),
+            LayerSpec("g4", "deconv", (16, 16, 128), (32, 32, 64), 4, 2, 1, 0, True, "relu"),
+            LayerSpec("g5", "deconv", (32, 32, 64), (64, 64, 3), 4, 2, 1, 0, False, "tanh"),
         )
-        d_shapes = [(64, 64, 3)] + [(32 // 2**i, 32 // 2**i, c) for i, c in enumerate(ch[3::-1])]
-        d_shapes.append((1, 1, 1))
-        disc = _stack(
-            "d", ["conv"] * 5, d_shapes, ["lrelu"] * 4 + ["none"], [False, True, True, True, False],
-            [4] * 5, [2, 2, 2, 2, 1], [1, 1, 1, 1, 0],
+        disc = (
+            LayerSpec("d1", "conv", (64, 64, 3), (32, 32, 64), 4, 2, 1, 0, False, "lrelu"),
+            LayerSpec("d2", "conv", (32, 32, 64), (16, 16, 128), 4, 2, 1, 0, True, "lrelu"),
+            LayerSpec("d3", "conv", (16, 16, 128), (8, 8, 256), 4, 2, 1, 0, True, "lrelu"),
+            LayerSpec("d4", "conv", (8, 8, 256), (4, 4, 512), 4, 2, 1, 0, True, "lrelu"),
+            LayerSpec("d5", "conv", (4, 4, 512), (1, 1, 1), 4, 1, 0, 0, False, "none"),
         )
         return Architecture(dataset, (64, 64, 3), latent_dim, gen, disc)
     raise ValueError(f"unknown dataset {dataset!r}; expected fashion_mnist or anime_faces")
