@@ -253,7 +253,7 @@ def train(sys_cfg: dict, dataset: str, variant: str, images: np.ndarray,
         d_loss, g_loss = float(metrics["d_loss"]), float(metrics["g_loss"])
         if not (np.isfinite(d_loss) and np.isfinite(g_loss)):
             raise FloatingPointError(
-                f"loss not finite at step {step} (d_loss={d_loss}, g_loss={g_loss}); "
+                f"loss not finite at step {step + 1} (d_loss={d_loss}, g_loss={g_loss}); "
                 f"training stopped, last good checkpoint kept in {ckpt_path}"
             )
         row = {"step": step + 1, "epoch": epoch, "d_loss": d_loss, "g_loss": g_loss,
@@ -262,8 +262,8 @@ def train(sys_cfg: dict, dataset: str, variant: str, images: np.ndarray,
             step_counts = jax.device_get(metrics["counts"])
             for name, c in step_counts.items():
                 counts[name] = counts.get(name, np.zeros(2, np.int64)) + c
-            for net in ("g", "d"):
-                pot_dep = sum(c for n, c in step_counts.items() if n.startswith(net))
+            for net, layers in (("g", arch.generator), ("d", arch.discriminator)):
+                pot_dep = sum(step_counts[spec.name] for spec in layers)
                 row[f"{net}_potentiation"], row[f"{net}_depression"] = int(pot_dep[0]), int(pot_dep[1])
         history.append(row)
         if (step + 1) % every == 0 or step + 1 == total_steps:

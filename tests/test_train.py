@@ -120,7 +120,7 @@ def test_nan_loss_stops_and_keeps_the_last_good_checkpoint(tmp_path, monkeypatch
     monkeypatch.setattr(train_module, "_bce", lambda logits, target: logits.sum() * np.nan)
     make_train_step.cache_clear()
     try:
-        with pytest.raises(FloatingPointError, match="step 3"):
+        with pytest.raises(FloatingPointError, match="step 4"):
             train(config(epochs=2, every=3), "fashion_mnist", "float", IMAGES, None, tmp_path, seed=0)
     finally:
         make_train_step.cache_clear()
