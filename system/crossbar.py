@@ -2,9 +2,10 @@
 
 A weight is stored as two devices, w = s (G+ - G-) / (G_max - G_min), with G+ and G- on the
 synapse's (non-uniform) conductance levels: w > 0 programs G+ to the level nearest
-G_min + |w|/s (G_max - G_min) and leaves G- at G_min; w < 0 the reverse. The network keeps a
-float "shadow" weight; the forward pass uses the snapped one and the gradient passes straight
-through (STE). Non-idealities, each off at 0 in ``CrossbarConfig``:
+G_min + |w|/s (G_max - G_min) and leaves G- at G_min; w < 0 the reverse (|w| > s takes the top
+level). ``levels`` arguments are the constant normalised levels (``normalised_levels``). The
+network keeps a float "shadow" weight; the forward pass uses the snapped one and the gradient
+passes straight through (STE). Non-idealities, each off at 0 in ``CrossbarConfig``:
 
 - device-to-device variation: a fixed conductance offset per device, N(0, variation_sigma) in
   units of G_max - G_min, drawn once from ``seed`` and the layer id (same on every call);
@@ -150,7 +151,7 @@ def crossbar_apply(
     linear: Callable[[jax.Array, jax.Array], jax.Array],
     x: jax.Array,
     w: jax.Array,
-    levels: jax.Array,
+    levels: np.ndarray,
     cfg: CrossbarConfig,
     layer_id: int,
     key: jax.Array | None = None,
