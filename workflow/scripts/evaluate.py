@@ -2,6 +2,7 @@
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from system import classifier, energy, inception, metrics, train
 from system.data import load_fashion_mnist, load_images
@@ -24,23 +25,23 @@ if real.ndim == 3:
 
 feature_fns = {}
 if dataset == "fashion_mnist":
-    weights = classifier.load_classifier(Path(snakemake.input.classifier))
-    feature_fns["classifier"] = lambda images: classifier.classifier_features(weights, images)
+    classifier_params = classifier.load_classifier(Path(snakemake.input.classifier))
+    feature_fns["classifier"] = lambda images: classifier.classifier_features(classifier_params, images)
 fid_missing = None
 try:  # the configured path, else the torch hub cache; never downloaded
-    weights = params.metrics.get("inception_weights")
-    feature_fns["inception"] = inception.load_fid_inception(Path(weights) if weights else None)
+    inception_path = params.metrics.get("inception_weights")
+    feature_fns["inception"] = inception.load_fid_inception(Path(inception_path) if inception_path else None)
 except FileNotFoundError as error:
     fid_missing = str(error)
 scores = metrics.evaluate_samples(real, fake, feature_fns, subset_size=min(1000, n // 2), seed=params.seed)
 
-tables = (load_device_tables(Path(params.tables_dir), params.network_lrelu_curvature_ratio)
-          if variant == "hardware" else None)
-breakdown = energy.energy_breakdown(dataset, variant, tables, params.energy, outdir) if tables else None
-if breakdown is not None:
-    write_csv(Path(snakemake.output.energy), breakdown)
-else:
-    write_csv(Path(snakemake.output.energy), energy.empty_breakdown())
+breakdown = pd.DataFrame(columns=["phase", *energy.COLUMNS])
+if variant == "hardware":  # the float baseline has no device energy
+    tables = load_device_tables(Path(params.tables_dir), params.network_lrelu_curvature_ratio)
+    test, training = energy.run_energy(outdir, tables, energy.EnergyConfig.from_config(params.energy))
+    breakdown = pd.concat([test.assign(phase="test"), training.assign(phase="train")])[breakdown.columns]
+write_csv(Path(snakemake.output.energy), breakdown)
+per_image = breakdown.groupby("phase")["energy_J"].sum()
 
 write_json(Path(snakemake.output.metrics), {
     "dataset": dataset, "variant": variant, "n_samples": int(len(fake)),
@@ -50,7 +51,7 @@ write_json(Path(snakemake.output.metrics), {
     "classifier_fd": scores.get("classifier", {}).get("frechet_distance"),
     "classifier_kid": scores.get("classifier", {}).get("kid_mean"),
     "classifier_kid_std": scores.get("classifier", {}).get("kid_std"),
-    "test_energy_J_per_image": None if breakdown is None else energy.total(breakdown, "test"),
-    "train_energy_J_per_image": None if breakdown is None else energy.total(breakdown, "train"),
+    "test_energy_J_per_image": float(per_image["test"]) if "test" in per_image else None,
+    "train_energy_J_per_image": float(per_image["train"]) if "train" in per_image else None,
     "scores": scores,
 })
