@@ -39,7 +39,7 @@ HBAR, E_CHARGE = 1.054571817e-34, 1.602176634e-19
 SAVE_INTERVAL_S = 10e-12
 
 
-def devices(params: dict) -> list[tuple[str, float]]:
+def device_settings(params: dict) -> list[tuple[str, float]]:
     """(device, curvature ratio a_minus / a_plus) pairs: the ReLU, then each Leaky ReLU setting."""
     return [("relu", float(params["relu_curvature_ratio"]))] + [("lrelu", float(r))
                                                                  for r in params["lrelu_curvature_ratios"]]
@@ -88,7 +88,8 @@ def sot_field_A_per_m(params: dict, j: float) -> float:
 def displacement_1d_m(params: dict, j: float, ratio: float = 1.0) -> float:
     """1D-model equilibrium displacement q = pi mu0 Ms H_SOT / (4 Delta a) (m) of the wall for input j."""
     a = params["anisotropy"]["a_plus_J_per_m5"] * (1.0 if j >= 0 else ratio)
-    return math.pi * MU0 * params["material"]["Ms_A_per_m"] * sot_field_A_per_m(params, j) / (4 * wall_width_m(params) * a)
+    pressure = math.pi * MU0 * params["material"]["Ms_A_per_m"] * sot_field_A_per_m(params, j)
+    return pressure / (4 * wall_width_m(params) * a)
 
 
 def wall_texture(params: dict) -> np.ndarray:
@@ -168,13 +169,13 @@ def run_stage(params: dict, engine_name: str, outdir: Path) -> None:
     outdir = Path(outdir)
     cache_dir = outdir / ".cache"
     hm, width = params["heavy_metal"], params["track"]["width_m"]
-    ratios = sorted({r for _, r in devices(params)})
+    ratios = sorted({r for _, r in device_settings(params)})
     sweeps, rests = {}, {}
     for ratio in ratios:
         rows, tables, rest = run_sweep(params, ratio, engine_name, cache_dir)
         sweeps[ratio], rests[ratio] = (pd.DataFrame(rows), tables), rest
     records = []
-    for device, ratio in devices(params):
+    for device, ratio in device_settings(params):
         frame = sweeps[ratio][0]
         for row in frame.itertuples():
             records.append({"device": device, "curvature_ratio": ratio,
@@ -197,20 +198,19 @@ def run_stage(params: dict, engine_name: str, outdir: Path) -> None:
     _plot_position(outdir / "dw_position.png", transfer, params)
     _plot_settling(outdir / "settling.png", sweeps[trace_ratio][1], rests[trace_ratio], params, trace_ratio)
     rest = rests[ratios[0]]
-    j_max = params["sweep"]["j_max_A_per_m2"]
+    j_max, x0 = params["sweep"]["j_max_A_per_m2"], params["anisotropy"]["x0_m"]
     io.write_json(outdir / "run.json", {
         "stage": "dw_activation", "engine": rest.engine, "engine_version": rest.version,
         "wall_time_s": time.perf_counter() - start, "n_evolve_runs": sum(len(s[1]) for s in sweeps.values()),
         "params": params, "drive": "positive input = charge current along -x in the heavy metal (wall moves +x)",
         "wall_width_parameter_m": {str(r): measure.dw_width(rests[r].m) for r in ratios},
-        "rest_position_m": {str(r): measure.dw_position(rests[r].m) - params["anisotropy"]["x0_m"] for r in ratios},
+        "rest_position_m": {str(r): measure.dw_position(rests[r].m) - x0 for r in ratios},
         "delta_analytic_m": wall_width_m(params),
         "displacement_1d_model_at_j_max_m": displacement_1d_m(params, j_max),
         "sot_field_at_j_max_A_per_m": sot_field_A_per_m(params, j_max),
         "uncapped_interval_m": {str(r): uncapped_interval_m(params, r) for r in ratios},
         "wall_within_parabola": bool(all(
-            (sweeps[r][0]["dw_position_m"] + params["anisotropy"]["x0_m"]).between(*uncapped_interval_m(params, r)).all()
-            for r in ratios)),
+            (sweeps[r][0]["dw_position_m"] + x0).between(*uncapped_interval_m(params, r)).all() for r in ratios)),
     })
 
 

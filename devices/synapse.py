@@ -231,7 +231,7 @@ def relax_state(geom, params, centres, name, engine_name, cache_dir) -> engine.R
 
 
 def run_levels(params, engine_name, seed, cache_dir, progress=True):
-    """Relax every level x ensemble member; returns (rows, {level: m_z map of sample 0}, first Result)."""
+    """Relax every level x ensemble member; returns (rows, {level: m_z map}, {level: Result}) of sample 0."""
     geom = geometry(params)
     total = n_sites(params)
     jitter = params.get("position_jitter_m", 0.0)
@@ -268,12 +268,12 @@ def run_pulse(params, lane: Geometry, start: df.Field, current_density: float, d
     chunk = max_pulse / CHUNKS_PER_PULSE
     under0, total0 = _count(core_centres(_mz(start), lane), lane)
     target = under0 + (1 if direction == "potentiation" else -1)
-    m, t = start.array, 0.0
+    m = start.array
     trace = [(0.0, core_centres(_mz(start), lane))]
-    for _ in range(CHUNKS_PER_PULSE):
+    for i in range(CHUNKS_PER_PULSE):
         system = build_system(lane, params, m, f"{direction}_pulse")
         m = engine.evolve(system, t_s=chunk, n_steps=1, engine=engine_name, sot=sot, cache_dir=cache_dir).m.array
-        t += chunk
+        t = (i + 1) * chunk
         centres = core_centres(_mz(m), lane)
         trace.append((t, centres))
         under, total = _count(centres, lane)

@@ -108,22 +108,23 @@ def activation_transfer(raw: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
         g0 = float(np.interp(0.0, j, G))
         group["output"] = (G - g0) / (G[-1] - g0)
         frames.append(group)
+        fit = transfer_fit(j, group["current_A"].to_numpy(float), group["output"].to_numpy())
         fits[f"{device}_{ratio:g}"] = {"device": device, "curvature_ratio": float(ratio), "G_at_zero_S": g0,
-                                       "G_at_j_max_S": float(G[-1]),
-                                       **transfer_fit(j, group["current_A"].to_numpy(float), group["output"].to_numpy())}
+                                       "G_at_j_max_S": float(G[-1]), **fit}
     return pd.concat(frames, ignore_index=True), fits
 
 
 def transfer_fit(j: np.ndarray, current_A: np.ndarray, output: np.ndarray) -> dict:
     """slope (1/A) and R^2 of a line through the positive half, leak ratio (negative / positive slope),
-    threshold (A, where that line crosses 0), saturation (1 - slope of the top quarter / slope)."""
+    threshold (A, where that line crosses 0), saturation (1 - slope over the top quarter of the positive
+    inputs / slope: 0 linear, 1 flat). Inputs sorted ascending."""
     pos, neg = j >= 0, j <= 0
     slope, intercept = np.polyfit(current_A[pos], output[pos], 1)
     residual = output[pos] - (slope * current_A[pos] + intercept)
     r2 = 1 - residual.var() / output[pos].var() if output[pos].var() > 0 else float("nan")
     neg_slope = np.polyfit(current_A[neg], output[neg], 1)[0] if neg.sum() >= 2 else float("nan")
-    top = current_A >= 0.75 * current_A.max()
-    top_slope = np.polyfit(current_A[top], output[top], 1)[0] if top.sum() >= 2 else slope
+    top = np.flatnonzero(pos)[-max(2, int(pos.sum()) // 4):]  # the top quarter of the positive inputs
+    top_slope = np.polyfit(current_A[top], output[top], 1)[0]
     return {"slope_per_A": float(slope), "slope_per_A_m2": float(slope * current_A.max() / j.max()),
             "leak_ratio": float(neg_slope / slope), "threshold_A": float(-intercept / slope),
             "saturation": float(1 - top_slope / slope), "linearity_r2": float(r2),
