@@ -4,6 +4,6 @@
 # CORES sets the number of cores (default: all).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-"$here/venv.sh" snakemake --cores "${CORES:-all}" "$@"
+"$here/venv.sh" snakemake --cores "${CORES:-all}" --rerun-incomplete "$@"   # an interrupted run just continues
 "$here/venv.sh" snakemake --cores 1 "$@" --report results/report.html
 echo "done: results/summary.csv, results/report.html"
