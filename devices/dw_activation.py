@@ -217,14 +217,15 @@ def run_stage(params: dict, engine_name: str, outdir: Path) -> None:
 def wall_trace(table: pd.DataFrame, rest, params: dict) -> pd.DataFrame:
     """Time trace of one run: mean m_z, wall position from it (x0-relative, m) and wall speed (m/s).
 
-    For a straight wall between saturated domains <m_z> changes by -2 dx_w / L when it moves by dx_w.
+    For a straight wall between saturated domains (up on the left) <m_z> grows by 2 dx_w / L when it
+    moves by dx_w.
     """
     length = params["track"]["length_m"]
     x_rest = measure.dw_position(rest.m) - params["anisotropy"]["x0_m"]
     mz0 = measure.mz_mean(rest.m)
     t = np.concatenate([[0.0], table["t_s"].to_numpy()])
     mz = np.concatenate([[mz0], table["mz"].to_numpy()])
-    position = x_rest - (mz - mz0) * length / 2
+    position = x_rest + (mz - mz0) * length / 2
     return pd.DataFrame({"t_s": t, "mz_mean": mz, "dw_position_m": position,
                          "velocity_m_per_s": np.gradient(position, t) if len(t) > 1 else np.zeros_like(t)})
 

@@ -69,3 +69,5 @@ def test_tiny_track_sweep_is_monotonic_and_relu_rejects_negative_inputs(tmp_path
             assert group["output"].to_numpy()[0] < -0.05  # the leak
     wall = pd.read_csv(tmp_path / "wall.csv")
     assert wall["t_s"].is_monotonic_increasing and len(wall) > 2
+    final = transfer[(transfer["device"] == "lrelu") & (transfer["current_density_A_m2"] > 0)]["dw_position_m"].max()
+    assert wall["dw_position_m"].iloc[-1] == pytest.approx(final, abs=2e-9)  # <m_z> trace agrees with the wall
