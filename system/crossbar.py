@@ -64,7 +64,7 @@ MAX_BUCKETS = 1 << 16
 
 
 def fast_searchsorted(a: np.ndarray, v: jax.Array, side: str = "left") -> jax.Array:
-    """``np.searchsorted(a, v, side)`` (int32) for a constant, strictly increasing ``a``, in O(1).
+    """``np.searchsorted(a, v, side)`` (int32) for a constant, strictly increasing, non-empty ``a``, in O(1).
 
     Uniformly spaced ``a``: arithmetic only. Otherwise ``[a[0], a[-1]]`` is cut into buckets no
     wider than the narrowest gap, so each holds at most one element of ``a``: a bucket's count
@@ -74,9 +74,11 @@ def fast_searchsorted(a: np.ndarray, v: jax.Array, side: str = "left") -> jax.Ar
     from exact arithmetic (as float32 and float64 may).
     """
     a = np.asarray(a, np.float64)
+    if len(a) == 1:  # e.g. the one midpoint of a 1-bit (two-level) synapse
+        return (v > a[0] if side == "left" else v >= a[0]).astype(jnp.int32)
     gaps = np.diff(a)
-    if len(a) < 2 or gaps.min() <= 0:
-        raise ValueError("fast_searchsorted needs >= 2 strictly increasing breakpoints")
+    if len(a) == 0 or gaps.min() <= 0:
+        raise ValueError("fast_searchsorted needs strictly increasing breakpoints")
     width = gaps.min()
     position = (v - a[0]) * (1.0 / width)
     if np.allclose(gaps, width, rtol=1e-9, atol=0.0):

@@ -150,7 +150,7 @@ def test_level_transitions_count_pulses_per_device():
     np.testing.assert_array_equal(level_transitions(old, new, U, 1.0), [2 + 1 + 1, 2])
 
 
-@pytest.mark.parametrize("kind", ["uniform", "uneven", "very uneven"])
+@pytest.mark.parametrize("kind", ["uniform", "uneven", "very uneven", "single"])
 @pytest.mark.parametrize("side", ["left", "right"])
 def test_fast_searchsorted_matches_numpy(kind, side):
     rng = np.random.default_rng(5)
@@ -158,8 +158,10 @@ def test_fast_searchsorted_matches_numpy(kind, side):
         "uniform": np.linspace(-1.0, 1.0, 41),
         "uneven": np.cumsum(rng.uniform(0.2, 1.0, 30)),
         "very uneven": np.array([0.0, 1e-7, 1.0, 2.0]),  # needs the binary-search fallback
+        "single": np.array([0.3]),  # the one midpoint of a two-level (1-bit) synapse
     }[kind].astype(np.float32).astype(np.float64)
-    v = np.concatenate([rng.uniform(a[0] - 1, a[-1] + 1, 3000), a + np.diff(a).min() / 2, [a[0] - 5, a[-1] + 5]])
+    half_gap = np.diff(a).min() / 2 if len(a) > 1 else 0.1
+    v = np.concatenate([rng.uniform(a[0] - 1, a[-1] + 1, 3000), a + half_gap, a, [a[0] - 5, a[-1] + 5]])
     v = v.astype(np.float32)
     got = jax.jit(lambda v: fast_searchsorted(a, v, side))(v)
     np.testing.assert_array_equal(got, np.searchsorted(a.astype(np.float32), v, side=side))
