@@ -32,6 +32,16 @@ DATASETS = config["system"]["datasets"]
 VARIANTS = config["system"]["variants"]
 
 
+def stable(value):
+    """A config value with dict keys sorted at every level: Snakemake compares params by their text, and the
+    key order of a merged config follows the override files, which must not count as a change."""
+    if isinstance(value, dict):
+        return {key: stable(value[key]) for key in sorted(value)}
+    if isinstance(value, list):
+        return [stable(item) for item in value]
+    return value
+
+
 def system_dir(wildcards):
     return f"results/system/{wildcards.dataset}/{wildcards.variant}"
 

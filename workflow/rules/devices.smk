@@ -9,7 +9,7 @@ rule skyrmion_synapse:
         maps_plot=report(f"{SYNAPSE_DIR}/mz_maps.png", caption="../report/synapse_maps.rst", category="Devices"),
         pulse_plot=report(f"{SYNAPSE_DIR}/pulse.png", caption="../report/synapse_pulse.rst", category="Devices"),
     params:
-        synapse=config["synapse"],
+        synapse=stable(config["synapse"]),
         engine=ENGINE,
         seed=config["seed"],
     threads: 1
@@ -30,7 +30,7 @@ rule dw_activation:
         position_plot=report(f"{DW_DIR}/dw_position.png", caption="../report/dw_position.rst", category="Devices"),
         settling_plot=report(f"{DW_DIR}/settling.png", caption="../report/dw_settling.rst", category="Devices"),
     params:
-        dw=config["dw_activation"],
+        dw=stable(config["dw_activation"]),
         engine=ENGINE,
     threads: 1
     resources:

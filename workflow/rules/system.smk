@@ -10,7 +10,7 @@ def training_params(wildcards):
     if wildcards.variant == "hardware":
         params["crossbar"] = config["system"]["crossbar"]
         params["network_lrelu_curvature_ratio"] = config["dw_activation"]["network_lrelu_curvature_ratio"]
-    return params
+    return stable(params)
 
 
 CLASSIFIER = "results/system/fashion_mnist/classifier/classifier.pkl"
@@ -65,8 +65,8 @@ rule evaluate:
         metrics="results/system/{dataset}/{variant}/metrics.json",
         energy="results/system/{dataset}/{variant}/energy.csv",
     params:
-        metrics=config["system"]["metrics"],
-        energy=config["system"]["energy"],
+        metrics=stable(config["system"]["metrics"]),
+        energy=stable(config["system"]["energy"]),
         network_lrelu_curvature_ratio=config["dw_activation"]["network_lrelu_curvature_ratio"],
         seed=config["seed"],
         data_dir=config["data_dir"],

@@ -10,8 +10,8 @@ rule tables:
     output:
         expand(f"{TABLES_DIR}/{{name}}.{{ext}}", name=TABLE_NAMES, ext=["csv", "parquet", "json"]),
     params:
-        synapse=config["synapse"],
-        dw=config["dw_activation"],
+        synapse=stable(config["synapse"]),
+        dw=stable(config["dw_activation"]),
     conda:
         "../../envs/devices.yaml"
     script:

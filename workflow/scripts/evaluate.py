@@ -41,7 +41,7 @@ if variant == "hardware":  # the float baseline has no device energy
     test, training = energy.run_energy(outdir, tables, energy.EnergyConfig.from_config(params.energy))
     breakdown = pd.concat([test.assign(phase="test"), training.assign(phase="train")])[breakdown.columns]
 write_csv(Path(snakemake.output.energy), breakdown)
-per_image = breakdown.groupby("phase")["energy_J"].sum()
+per_image = breakdown.groupby("phase")["energy_J"].apply(lambda e: e.sum(skipna=False))  # NaN: a missing device energy
 
 write_json(Path(snakemake.output.metrics), {
     "dataset": dataset, "variant": variant, "n_samples": int(len(fake)),
