@@ -4,9 +4,7 @@ Plain functional JAX: params are a dict of dicts of arrays. Architecture: conv 3
 maxpool 2 - conv 3x3x64 - ReLU - maxpool 2 - dense 128 - ReLU (the features) - dense 10.
 """
 
-import os
 import pickle
-import tempfile
 import time
 from pathlib import Path
 
@@ -15,6 +13,8 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 from tqdm import tqdm
+
+from system.io import atomic_path
 
 N_CLASSES = 10
 FEATURE_DIM = 128
@@ -96,16 +96,8 @@ def accuracy(params: dict, images: np.ndarray, labels: np.ndarray) -> float:
 
 def save_params(params: dict, path: Path) -> None:
     """Pickle params as numpy arrays, atomically (temporary file in the same folder, then rename)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            pickle.dump(jax.tree.map(np.asarray, params), f)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+    with atomic_path(Path(path)) as tmp:
+        tmp.write_bytes(pickle.dumps(jax.tree.map(np.asarray, params)))
 
 
 def load_classifier(path: Path) -> dict:

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import pickle
 import time
 from functools import lru_cache, partial
@@ -40,6 +39,7 @@ from tqdm import tqdm
 from system.crossbar import CrossbarConfig, level_transitions
 from system.dcgan import VARIANTS, Architecture, Hardware, architecture, describe_layers
 from system.dcgan import discriminator, generator, init
+from system.io import atomic_path, write_csv
 from system.tables import DeviceTables
 
 GRID = 8  # sample grid is GRID x GRID
@@ -50,16 +50,8 @@ SAMPLE_KEY = 2**31 - 1  # read-noise key of the sample grids (steps use keys 0, 
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-
-
-def _write_csv(path: Path, frame: pd.DataFrame) -> None:
-    _atomic_write(path, frame.to_csv(index=False).encode())
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(data)
 
 
 def _write_png(path: Path, images: np.ndarray) -> None:
@@ -68,9 +60,8 @@ def _write_png(path: Path, images: np.ndarray) -> None:
     grid = images.reshape(GRID, GRID, h, w, c).transpose(0, 2, 1, 3, 4).reshape(GRID * h, GRID * w, c)
     pixels = np.clip(np.round((grid + 1.0) * 127.5), 0, 255).astype(np.uint8)
     image = Image.fromarray(pixels[..., 0] if c == 1 else pixels)
-    tmp = path.with_name(f".{path.name}.tmp.png")
-    image.save(tmp)
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        image.save(tmp)
 
 
 def _to_numpy(tree):
@@ -236,9 +227,9 @@ def train(sys_cfg: dict, dataset: str, variant: str, images: np.ndarray,
         state = {"fingerprint": fingerprint, "step": step, "key": np.asarray(key), "wall_s": wall_s,
                  "history": history, "counts": counts, "carry": _to_numpy(carry)}
         _save_checkpoint(ckpt_path, state)
-        _write_csv(outdir / "history.csv", pd.DataFrame(history))
+        write_csv(outdir / "history.csv", pd.DataFrame(history))
         if hw is not None:
-            _write_csv(outdir / "update_counts.csv", _counts_frame(arch, counts, step, batch))
+            write_csv(outdir / "update_counts.csv", _counts_frame(arch, counts, step, batch))
         _write_png(outdir / f"samples_step{step:06d}.png", _sample(arch, hw, carry, latents, key))
 
     start_wall, wall_offset = time.perf_counter(), ckpt["wall_s"]
