@@ -65,6 +65,19 @@ def test_levels_are_reproduced_and_non_uniform():
     assert np.ptp(np.diff(U)) > 0.01  # the test levels really are non-uniform
 
 
+def test_uniform_64_level_table_equals_6bit_quantised_layer():
+    """A uniform 64-level synapse, no noise: each weight's magnitude is rounded to one of 64 levels of
+    [0, s] and its sign picks G+ or G-, i.e. the layer is a float layer with 6-bit magnitude quantisation."""
+    rng = np.random.default_rng(3)
+    x = jnp.asarray(rng.normal(size=(16, 32)), jnp.float32)
+    w = rng.uniform(-0.6, 0.6, (32, 24)).astype(np.float32)  # some beyond s: clipped
+    scale = 0.5
+    levels = normalised_levels(1e-4 * (1.0 + np.arange(64) / 63))
+    quantised = np.sign(w) * np.round(np.clip(np.abs(w) / scale, 0, 1) * 63) / 63 * scale
+    y = crossbar_dense(x, jnp.asarray(w), levels, CrossbarConfig(weight_scale=scale), 0)
+    np.testing.assert_allclose(y, np.asarray(x) @ quantised, rtol=1e-5, atol=1e-5)
+
+
 def test_straight_through_gradient():
     x = jnp.asarray(np.random.default_rng(1).normal(size=(5, 6)), jnp.float32)
     w = jnp.asarray(np.random.default_rng(2).normal(size=(6, 3)) * 0.3, jnp.float32)
@@ -85,14 +98,14 @@ def test_variation_is_fixed_per_device():
     np.testing.assert_allclose(offset, variation_offset(7, 3, (6, 4), 0.05), atol=1e-6)
     assert not np.allclose(a, crossbar_dense(x, w, U, cfg, 4))  # another layer, other devices
     assert not np.allclose(a, crossbar_dense(x, w, U, CrossbarConfig(variation_sigma=0.05, seed=8), 3))
-    big = variation_offset(0, 0, (200, 200), 0.05)
+    big = variation_offset(0, 0, (400, 250), 0.05)  # 10^5 devices
     assert abs(big.std() / (np.sqrt(2) * 0.05) - 1) < 0.02  # G+ and G- each N(0, sigma)
 
 
 def test_read_noise_statistics_and_key():
     cfg = CrossbarConfig(weight_scale=0.5, read_noise_sigma=0.02)
     x = jnp.asarray([[3.0, 4.0]])  # ||x|| = 5
-    w = jnp.zeros((2, 20000))
+    w = jnp.zeros((2, 100_000))  # 10^5 reads
     y = crossbar_dense(x, w, U, cfg, 0, key=jax.random.PRNGKey(0))
     expected = 0.5 * np.sqrt(2) * 0.02 * 5.0
     assert abs(float(y.std()) / expected - 1) < 0.03 and abs(float(y.mean())) < 3 * expected / 100
