@@ -7,6 +7,7 @@ is printed after it when there is one.
 
 import argparse
 import json
+import signal
 import sys
 from pathlib import Path
 
@@ -54,4 +55,5 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `... | head` ends quietly
     sys.exit(main())
