@@ -1,6 +1,8 @@
 """The workflow as users run it: planning, a real end-to-end run on a tiny profile, and targeted reruns."""
 
 import re
+import subprocess
+import sys
 
 import pandas as pd
 import pytest
@@ -44,6 +46,10 @@ def test_tiny_profile_end_to_end_and_targeted_rerun(workdir, data_dir):
     for name in ["synapse_levels", "synapse_update", "activation_transfer", "activation_energy"]:
         for suffix in ["csv", "parquet", "json"]:
             assert (workdir / "results" / "tables" / f"{name}.{suffix}").is_file()
+
+    shown = subprocess.run([sys.executable, "workflow/inspect_results.py", "synapse_levels"], cwd=workdir,
+                           capture_output=True, text=True, timeout=60)
+    assert shown.returncode == 0 and "conductance_S" in shown.stdout and '"units"' in shown.stdout, shown.stderr
 
     report = snakemake(["--report", "results/report.html", *tiny], workdir, timeout=300)
     assert report.returncode == 0, report.stderr[-3000:]
