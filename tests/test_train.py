@@ -10,19 +10,10 @@ import pytest
 from PIL import Image
 
 import system.train as train_module
-from system.dcgan import Architecture, LayerSpec
 from system.tables import DeviceTables
 from system.train import generate, load_generator, make_train_step, train
+from tests.test_dcgan import TINY  # the 8x8 DCGAN the DCGAN tests use
 
-TINY = Architecture(
-    "fashion_mnist", (8, 8, 1), 4,
-    (LayerSpec("g1", "dense", (4,), (2 * 2 * 8,), 0, 1, 0, 0, True, "relu"),
-     LayerSpec("g2", "deconv", (2, 2, 8), (4, 4, 4), 4, 2, 1, 0, True, "relu"),
-     LayerSpec("g3", "deconv", (4, 4, 4), (8, 8, 1), 4, 2, 1, 0, False, "tanh")),
-    (LayerSpec("d1", "conv", (8, 8, 1), (4, 4, 4), 4, 2, 1, 0, False, "lrelu"),
-     LayerSpec("d2", "conv", (4, 4, 4), (2, 2, 8), 4, 2, 1, 0, True, "lrelu"),
-     LayerSpec("d3", "dense", (32,), (1,), 0, 1, 0, 0, False, "none")),
-)
 X = np.linspace(-1.0, 1.0, 9)
 TABLES = DeviceTables(1e-4 * (1 + np.linspace(0, 1, 16) ** 1.3), X, np.maximum(X, 0), X, np.where(X > 0, X, 0.2 * X),
                       5.0, {"relu": 1e-13, "lrelu": 2e-13}, {"potentiation": 1e-15, "depression": 2e-15},
