@@ -15,6 +15,7 @@ import optax
 from tqdm import tqdm
 
 from system.io import atomic_path
+from system.metrics import batched
 
 N_CLASSES = 10
 FEATURE_DIM = 128
@@ -72,25 +73,14 @@ def _uint8_to_unit(images: np.ndarray) -> np.ndarray:
     return np.asarray(images, dtype=np.float32) / 127.5 - 1.0
 
 
-def _batched(fn, params: dict, x: np.ndarray, batch: int = EVAL_BATCH) -> np.ndarray:
-    """fn(params, x) over batches of min(batch, N), the last one padded, so jit compiles once per size."""
-    batch = min(batch, len(x))
-    outputs = []
-    for start in range(0, len(x), batch):
-        chunk = x[start:start + batch]
-        padded = np.concatenate([chunk, np.zeros((batch - len(chunk),) + chunk.shape[1:], chunk.dtype)])
-        outputs.append(np.asarray(fn(params, padded))[: len(chunk)])
-    return np.concatenate(outputs)
-
-
 def classifier_features(params: dict, images: np.ndarray) -> np.ndarray:
     """Penultimate-layer features (N, 128) of float images (N, 28, 28[, 1]) in [-1, 1]."""
-    return _batched(_features_jit, params, _as_input(images))
+    return batched(_features_jit, params, _as_input(images), EVAL_BATCH)
 
 
 def accuracy(params: dict, images: np.ndarray, labels: np.ndarray) -> float:
     """Fraction of uint8 images (N, 28, 28) classified as their labels."""
-    logits = _batched(_logits_jit, params, _as_input(_uint8_to_unit(images)))
+    logits = batched(_logits_jit, params, _as_input(_uint8_to_unit(images)), EVAL_BATCH)
     return float(np.mean(logits.argmax(axis=1) == np.asarray(labels)))
 
 

@@ -15,6 +15,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from system.metrics import batched
+
 WEIGHTS_FILE = "pt_inception-2015-12-05-6726825d.pth"
 WEIGHTS_URL = f"https://github.com/mseitzer/pytorch-fid/releases/download/fid_weights/{WEIGHTS_FILE}"
 INPUT_SIZE = 299
@@ -277,12 +279,6 @@ def load_fid_inception(path: Path | None = None, batch_size: int = 50) -> Callab
         images = np.asarray(images, dtype=np.float32)
         if images.ndim != 4 or images.shape[-1] not in (1, 3):
             raise ValueError(f"expected images (N, H, W, 1 or 3), got shape {images.shape}")
-        size = min(batch_size, len(images))
-        outputs = []
-        for start in range(0, len(images), size):
-            chunk = images[start:start + size]
-            padded = np.concatenate([chunk, np.zeros((size - len(chunk),) + chunk.shape[1:], np.float32)])
-            outputs.append(np.asarray(forward(params, padded))[: len(chunk)])
-        return np.concatenate(outputs)
+        return batched(forward, params, images, batch_size)
 
     return feature_fn

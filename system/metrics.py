@@ -12,6 +12,17 @@ import numpy as np
 FeatureFn = Callable[[np.ndarray], np.ndarray]
 
 
+def batched(fn, params, x: np.ndarray, batch: int) -> np.ndarray:
+    """fn(params, x) over batches of min(batch, N), the last one zero-padded, so a jitted fn compiles once."""
+    batch = min(batch, len(x))
+    outputs = []
+    for start in range(0, len(x), batch):
+        chunk = x[start:start + batch]
+        padded = np.concatenate([chunk, np.zeros((batch - len(chunk),) + chunk.shape[1:], chunk.dtype)])
+        outputs.append(np.asarray(fn(params, padded))[: len(chunk)])
+    return np.concatenate(outputs)
+
+
 def feature_stats(features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Mean (F,) and sample covariance (F, F) of features (N, F), in float64."""
     features = np.asarray(features, dtype=np.float64)
