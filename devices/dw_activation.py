@@ -11,13 +11,15 @@ Input. Positive input j moves the wall to +x, into the soft branch. Cores and wa
 the charge current for this material (devices.synapse.motion_sign), so a positive input is a
 charge current of density j along -x in the heavy metal; current_A = j * width * t_HM.
 
-Sweep. For each input of the symmetric sweep the rest state is driven by the SOT until the
-equivalent wall speed falls below settle_velocity_m_per_s (or max_time_s passes); the wall
-position, the readout conductance and the settling time are recorded. ReLU reads an MTJ over the
-right branch (x >= x0); Leaky ReLU adds a parallel MTJ over the left branch. ReLU and Leaky ReLU
-with the same curvature ratio share one micromagnetic sweep. Sweep points are not batched into one
-mesh: the engine's SOT has one current density per run, and on a CPU the cost of an LLG run grows
-with the number of cells, so stacked devices cost as much as separate runs.
+Sweep. For each input of the symmetric sweep, the steady state under that constant current
+(devices.engine.steady_state: max |m x (H + H_SOT)| < tol_A_per_m), continued outward from the
+rest state; the wall position and the readout conductance are recorded. ReLU reads an MTJ over the
+right branch, beyond the wall at rest (x >= x0 + relu_mtj_offset_m); Leaky ReLU reads MTJs over
+both branches in parallel. ReLU and Leaky ReLU with the same curvature ratio share one sweep.
+
+Pulse. One LLG run from rest at the largest input, for the network's curvature ratio, times the
+settling (wall speed below settle_velocity_m_per_s): every activation is driven by a pulse that
+long, and its settled position checks the steady state of the sweep.
 """
 from __future__ import annotations
 
@@ -116,21 +118,23 @@ def build_system(params: dict, ratio: float, m_unit: np.ndarray) -> mm.System:
     return system
 
 
-def branch_conductances_S(m, params: dict) -> tuple[float, float]:
-    """(G_left, G_right) (S) of MTJs over x < x0 and x >= x0, from m (Field or (nx, ny, 1, 3) array)."""
+def readout_S(m, params: dict) -> dict:
+    """Readout conductances (S) from m (Field or (nx, ny, 1, 3) array), per device.
+
+    relu: one MTJ over x >= x0 + relu_mtj_offset_m, beyond the wall's tail at rest and under
+    negative inputs, so that it reads the down domain until a positive input brings the wall in.
+    lrelu: an MTJ over x < x0 in parallel with one over x >= x0 (the whole track).
+    """
     array = m.array if isinstance(m, df.Field) else np.asarray(m)
     mz = array[..., 2] / np.linalg.norm(array, axis=-1)
-    right = cell_x(params) >= params["anisotropy"]["x0_m"]
-    width, cfg = params["track"]["width_m"], params["mtj"]
-    length = params["track"]["length_m"]
-    x0 = params["anisotropy"]["x0_m"]
-    return (mtj.conductance_S(mz[~right], x0 * width, cfg["RA_ohm_um2"], cfg["TMR"]),
-            mtj.conductance_S(mz[right], (length - x0) * width, cfg["RA_ohm_um2"], cfg["TMR"]))
+    x, x0 = cell_x(params), params["anisotropy"]["x0_m"]
+    width, length, cfg = params["track"]["width_m"], params["track"]["length_m"], params["mtj"]
+    relu_start = x0 + params["relu_mtj_offset_m"]
 
-
-def readout_S(device: str, g_left: float, g_right: float) -> float:
-    """ReLU reads the right branch; Leaky ReLU reads both MTJs in parallel."""
-    return g_right if device == "relu" else g_left + g_right
+    def mtj_over(cells, x_from, x_to):
+        return mtj.conductance_S(mz[cells], (x_to - x_from) * width, cfg["RA_ohm_um2"], cfg["TMR"])
+    return {"relu": mtj_over(x >= relu_start, relu_start, length),
+            "lrelu": mtj_over(x < x0, 0.0, x0) + mtj_over(x >= x0, x0, length)}
 
 
 def sweep_inputs(params: dict) -> np.ndarray:
@@ -139,70 +143,94 @@ def sweep_inputs(params: dict) -> np.ndarray:
 
 
 def run_sweep(params: dict, ratio: float, engine_name: str, cache_dir=None, progress=True):
-    """Relax the rest state, drive it at every input; returns (rows, {j: engine table}, rest Result)."""
+    """Relax the rest state, then find the steady state at every input; returns (rows, rest Result).
+
+    Each branch of the sweep is continued outward from zero input: the steady state at one current
+    starts from the steady state of the previous, smaller one.
+    """
     rest = engine.relax(build_system(params, ratio, wall_texture(params)), engine=engine_name, cache_dir=cache_dir)
     sweep, hm = params["sweep"], params["heavy_metal"]
     sign = motion_sign(params["material"]["D_J_per_m2"], hm["spin_hall_angle"])
-    max_time = sweep["max_time_s"]
-    n_steps = max(1, round(max_time / SAVE_INTERVAL_S))
-    rows, tables = [], {}
-    for j in tqdm(sweep_inputs(params), desc=f"DW sweep a-/a+={ratio:g}", unit="point", disable=not progress):
-        if j == 0:
-            m, settle, settled = rest.m, 0.0, True
-        else:
-            result = engine.evolve(build_system(params, ratio, rest.m.array), t_s=max_time, n_steps=n_steps,
-                                   engine=engine_name, sot=engine.SOT(sign * j, hm["spin_hall_angle"]),
-                                   stop_velocity_m_per_s=sweep.get("settle_velocity_m_per_s"), cache_dir=cache_dir)
-            m, settle = result.m, float(result.table["t_s"].iloc[-1])
-            settled = settle < max_time * (1 - 1e-9)
-            tables[float(j)] = result.table
-        g_left, g_right = branch_conductances_S(m, params)
+    inputs = sweep_inputs(params)
+    states = {0.0: rest}
+    with tqdm(total=int((inputs != 0).sum()), desc=f"DW sweep a-/a+={ratio:g}", unit="point",
+              disable=not progress) as bar:
+        for branch in (np.sort(inputs[inputs > 0]), np.sort(inputs[inputs < 0])[::-1]):
+            m = rest.m.array
+            for j in branch:
+                result = engine.steady_state(build_system(params, ratio, m), sot=engine.SOT(sign * j, hm["spin_hall_angle"]),
+                                             tol=sweep["tol_A_per_m"], max_time_s=sweep["max_time_s"],
+                                             engine=engine_name, cache_dir=cache_dir)
+                m, states[float(j)] = result.m.array, result
+                bar.update()
+    rows = []
+    for j in inputs:
+        state = states[float(j)]
         rows.append({"current_density_A_m2": float(j),
-                     "dw_position_m": measure.dw_position(m) - params["anisotropy"]["x0_m"],
-                     "g_left_S": g_left, "g_right_S": g_right, "settle_time_s": settle, "settled": settled})
-    return rows, tables, rest
+                     "dw_position_m": measure.dw_position(state.m) - params["anisotropy"]["x0_m"],
+                     "readout_S": readout_S(state.m, params), "iterations": len(state.table),
+                     "wall_s": state.wall_s})
+    return rows, rest
+
+
+def settling_run(params: dict, ratio: float, rest, engine_name: str, cache_dir=None) -> engine.Result:
+    """LLG run from the rest state at the largest input until the wall settles (or max_time_s)."""
+    sweep, hm = params["sweep"], params["heavy_metal"]
+    sign = motion_sign(params["material"]["D_J_per_m2"], hm["spin_hall_angle"])
+    j = float(sweep_inputs(params).max())
+    return engine.evolve(build_system(params, ratio, rest.m.array), t_s=sweep["max_time_s"],
+                         n_steps=max(1, round(sweep["max_time_s"] / SAVE_INTERVAL_S)), engine=engine_name,
+                         sot=engine.SOT(sign * j, hm["spin_hall_angle"]),
+                         stop_velocity_m_per_s=sweep["settle_velocity_m_per_s"], cache_dir=cache_dir)
 
 
 def run_stage(params: dict, engine_name: str, outdir: Path) -> None:
-    """Sweep every curvature ratio once, read it out as ReLU / Leaky ReLU, write tables and plots."""
+    """Sweep every curvature ratio once, read it out as ReLU / Leaky ReLU, time the settling at the
+    largest input once, and write tables and plots."""
     start = time.perf_counter()
     outdir = Path(outdir)
     cache_dir = outdir / ".cache"
-    hm, width = params["heavy_metal"], params["track"]["width_m"]
+    hm, width, x0 = params["heavy_metal"], params["track"]["width_m"], params["anisotropy"]["x0_m"]
     ratios = sorted({r for _, r in device_settings(params)})
     sweeps, rests = {}, {}
     for ratio in ratios:
-        rows, tables, rest = run_sweep(params, ratio, engine_name, cache_dir)
-        sweeps[ratio], rests[ratio] = (pd.DataFrame(rows), tables), rest
+        rows, rests[ratio] = run_sweep(params, ratio, engine_name, cache_dir)
+        sweeps[ratio] = pd.DataFrame(rows)
     records = []
     for device, ratio in device_settings(params):
-        frame = sweeps[ratio][0]
-        for row in frame.itertuples():
+        for row in sweeps[ratio].itertuples():
             records.append({"device": device, "curvature_ratio": ratio,
                             "current_density_A_m2": row.current_density_A_m2,
                             "current_A": row.current_density_A_m2 * width * hm["thickness_m"],
                             "dw_position_m": row.dw_position_m,
-                            "conductance_S": readout_S(device, row.g_left_S, row.g_right_S),
-                            "settle_time_s": row.settle_time_s, "settled": row.settled})
+                            "conductance_S": row.readout_S[device],
+                            "iterations": row.iterations})
     transfer = pd.DataFrame(records)
     trace_ratio = float(params["network_lrelu_curvature_ratio"])
     trace_ratio = trace_ratio if trace_ratio in sweeps else ratios[0]
-    j_trace = float(sweep_inputs(params).max())
-    wall = wall_trace(sweeps[trace_ratio][1][j_trace], rests[trace_ratio], params)
-    wall.insert(0, "current_density_A_m2", j_trace)
+    j_max = float(sweep_inputs(params).max())
+    settling = settling_run(params, trace_ratio, rests[trace_ratio], engine_name, cache_dir)
+    wall = wall_trace(settling.table, rests[trace_ratio], params)
+    wall.insert(0, "current_density_A_m2", j_max)
     wall.insert(0, "curvature_ratio", trace_ratio)
+    steady = sweeps[trace_ratio].set_index("current_density_A_m2").loc[j_max, "dw_position_m"]
+    pulse_s = float(settling.table["t_s"].iloc[-1])
 
     io.write_csv(outdir / "transfer.csv", transfer)
     io.write_csv(outdir / "wall.csv", wall)
     _plot_transfer(outdir / "transfer.png", transfer)
     _plot_position(outdir / "dw_position.png", transfer, params)
-    _plot_settling(outdir / "settling.png", sweeps[trace_ratio][1], rests[trace_ratio], params, trace_ratio)
+    _plot_settling(outdir / "settling.png", wall, steady, trace_ratio)
     rest = rests[ratios[0]]
-    j_max, x0 = params["sweep"]["j_max_A_per_m2"], params["anisotropy"]["x0_m"]
     io.write_json(outdir / "run.json", {
         "stage": "dw_activation", "engine": rest.engine, "engine_version": rest.version,
-        "wall_time_s": time.perf_counter() - start, "n_evolve_runs": sum(len(s[1]) for s in sweeps.values()),
+        "wall_time_s": time.perf_counter() - start, "n_steady_states": int(sum((s["iterations"] > 0).sum() for s in
+                                                                               sweeps.values())) - len(ratios),
         "params": params, "drive": "positive input = charge current along -x in the heavy metal (wall moves +x)",
+        "pulse_s": pulse_s, "pulse_settled": bool(pulse_s < params["sweep"]["max_time_s"] * (1 - 1e-9)),
+        "pulse_definition": f"LLG from rest at j_max = {j_max:g} A/m^2 (a-/a+ = {trace_ratio:g}) until the wall "
+                            "speed falls below settle_velocity_m_per_s; every activation is driven this long",
+        "settled_position_m": float(measure.dw_position(settling.m) - x0), "steady_state_position_m": float(steady),
         "wall_width_parameter_m": {str(r): measure.dw_width(rests[r].m) for r in ratios},
         "rest_position_m": {str(r): measure.dw_position(rests[r].m) - x0 for r in ratios},
         "delta_analytic_m": wall_width_m(params),
@@ -210,7 +238,7 @@ def run_stage(params: dict, engine_name: str, outdir: Path) -> None:
         "sot_field_at_j_max_A_per_m": sot_field_A_per_m(params, j_max),
         "uncapped_interval_m": {str(r): uncapped_interval_m(params, r) for r in ratios},
         "wall_within_parabola": bool(all(
-            (sweeps[r][0]["dw_position_m"] + x0).between(*uncapped_interval_m(params, r)).all() for r in ratios)),
+            (sweeps[r]["dw_position_m"] + x0).between(*uncapped_interval_m(params, r)).all() for r in ratios)),
     })
 
 
@@ -255,13 +283,12 @@ def _plot_position(path, transfer: pd.DataFrame, params: dict) -> None:
     io.save_figure(path, fig)
 
 
-def _plot_settling(path, tables: dict, rest, params: dict, ratio: float) -> None:
+def _plot_settling(path, wall: pd.DataFrame, steady_m: float, ratio: float) -> None:
     import matplotlib.pyplot as plt
     fig, ax = plt.subplots(figsize=(6, 4))
-    for j in sorted(tables):
-        if j > 0:
-            trace = wall_trace(tables[j], rest, params)
-            ax.plot(trace["t_s"] * 1e9, trace["dw_position_m"] * 1e9, label=f"{j:.2g} A/m²")
+    j = wall["current_density_A_m2"].iloc[0]
+    ax.plot(wall["t_s"] * 1e9, wall["dw_position_m"] * 1e9, label=f"LLG, {j:.2g} A/m²")
+    ax.axhline(steady_m * 1e9, color="grey", ls=":", label="steady state (sweep)")
     ax.set(xlabel="time (ns)", ylabel="wall position - x0 (nm)", title=f"Settling, a-/a+ = {ratio:g}")
-    ax.legend(fontsize=7, ncol=2)
+    ax.legend(fontsize=8)
     io.save_figure(path, fig)

@@ -95,6 +95,30 @@ def relax(system: mm.System, *, engine: str = "auto", tol: float = 0.1, cache_di
                 lambda backend: backend.relax(system, tol=tol, timeout_s=timeout_s))
 
 
+def steady_state(system: mm.System, *, sot: SOT, tol: float = 1.0, max_time_s: float = 20e-9,
+                 engine: str = "auto", cache_dir: Path | None = None, timeout_s: float = 3600.0) -> Result:
+    """The state a constant current holds the magnetisation in, reached from system.m.
+
+    Under a constant SOT the fixed points of the LLG equation satisfy m x (H + H_sot) = 0, with
+    H_sot the damping-like field of SOT, whatever the damping. magnum.np finds the one nearest
+    system.m by the descent of relax with H_sot added, until max |m x (H + H_sot)| < tol (A/m);
+    OOMMF integrates the LLG equation with the emulated SOT until max |dm/dt| falls below
+    gamma0 tol / sqrt(1 + alpha^2), the same torque, or max_time_s (s) passes. Start from a nearby
+    state (the steady state of a neighbouring current) for the fewest iterations. system.dynamics
+    must hold mm.Precession and mm.Damping.
+    """
+    name = resolve_engine(engine)
+    check_system(system)
+    if not tol > 0 or not max_time_s > 0:
+        raise EngineError(f"steady_state needs tol > 0 and max_time_s > 0, got tol={tol}, max_time_s={max_time_s}")
+    settings = {"op": "steady_state", "tol": float(tol), "max_time_s": float(max_time_s),
+                "sot": [float(sot.current_density_A_per_m2), float(sot.spin_hall_angle),
+                        list(map(float, sot.polarisation))]}
+    return _run(name, system, settings, cache_dir,
+                lambda backend: backend.steady_state(system, sot=sot, tol=tol, max_time_s=max_time_s,
+                                                     timeout_s=timeout_s))
+
+
 def evolve(system: mm.System, *, t_s: float, n_steps: int, engine: str = "auto", sot: SOT | None = None,
            stop_velocity_m_per_s: float | None = None, cache_dir: Path | None = None,
            timeout_s: float = 3600.0) -> Result:

@@ -206,13 +206,11 @@ class Model:
             self.state.material = material
             self.local_terms = terms
             L, self.h0 = self._probe(terms)
-            self.L, self.h0_t, self.stt_terms = _csr(L), self.h0, []
-            self.L_t = self.L
+            self.L, self.stt_terms, self.L_drive = _csr(L), [], None
             if dynamics:
-                L_sot, h0_sot = self._translate_dynamics(system, sot, tensor, material, mesh)
+                L_sot, self.h0_drive = self._translate_dynamics(system, sot, tensor, material, mesh)
                 self.state.material = material
-                self.L_t = _csr(L + L_sot)
-                self.h0_t = self.h0 + h0_sot
+                self.L_drive = _csr(L_sot)
         self.Ms, self.m0 = tensor(Ms), tensor(m0)
         self.mask = self.Ms > 0
         self.weight = self.Ms * float(np.prod(self.cell)) * 4e-7 * math.pi  # mu0 Ms V (J/(A/m))
@@ -296,15 +294,19 @@ class Model:
         """Total energy (J) from m and its effective field h: -mu0 V sum Ms m.(h + h0)/2."""
         return float(-0.5 * (self.weight * m * (h + self.h0)).sum())
 
-    def torque_field(self, m):
-        """Field of the energy and current-driven terms (A/m) that enters the LLG equation."""
-        h = (self.L_t @ m.reshape(-1)).reshape(m.shape) + self.h0_t
-        if self.demag is not None:
-            h = h + self.demag(self.Ms * m)
+    def drive_field(self, m):
+        """Effective field of the current-driven terms (SOT, Slonczewski STT) (A/m); zero without them."""
+        if self.L_drive is None:
+            return torch.zeros_like(m)
+        h = (self.L_drive @ m.reshape(-1)).reshape(m.shape) + self.h0_drive
         if self.stt_terms:
             self.state.m = m
             h = h + sum(term.h(self.state) for term in self.stt_terms)
         return h
+
+    def torque_field(self, m):
+        """Field of the energy and current-driven terms (A/m) that enters the LLG equation."""
+        return self.field(m) + self.drive_field(m)
 
 
 def _csr(L):
@@ -345,8 +347,12 @@ class _Demag:
         return hk.movedim(0, -1)
 
 
-def minimise(model: Model, tol: float, max_iter: int = 200000, max_angle: float = 0.1):
+def minimise(model: Model, tol: float, max_iter: int = 200000, max_angle: float = 0.1, driven: bool = False):
     """Barzilai-Borwein energy minimisation on the sphere until max |m x H| < tol (A/m).
+
+    driven=True adds the current-driven field to H (model built with dynamics=True): the descent then
+    stops at a steady state of the LLG equation under that current, m x (H + H_drive) = 0, which
+    does not depend on the damping. E_J in the rows stays the energy of the energy terms.
 
     Each step rotates m by the semi-implicit midpoint (Cayley) map m' = ((4 - t^2 g^2) m - 4 t m x g)
     / (4 + t^2 g^2), g = m x H, which keeps |m| = 1 (Goldfarb 2009, Abert 2014). The step t alternates
@@ -355,13 +361,14 @@ def minimise(model: Model, tol: float, max_iter: int = 200000, max_angle: float 
     Returns (m, rows) with rows of (iteration, mx, my, mz, E_J).
     """
     with threads_for(model.m0.numel() // 3):
-        return _minimise(model, tol, max_iter, max_angle)
+        return _minimise(model, tol, max_iter, max_angle, driven)
 
 
-def _minimise(model, tol, max_iter, max_angle):
+def _minimise(model, tol, max_iter, max_angle, driven):
+    torque = (lambda m, h: torch.linalg.cross(m, h + model.drive_field(m))) if driven else torch.linalg.cross
     m = model.m0.clone()
     h = model.field(m)
-    g = torch.linalg.cross(m, h)
+    g = torque(m, h)
     dm = torch.linalg.cross(m, g)
     n_mag = model.mask.sum()
     rows = []
@@ -373,14 +380,14 @@ def _minimise(model, tol, max_iter, max_angle):
         if g_max < tol:
             break
         if it == max_iter:
-            raise EngineError(f"magnumnp relaxation did not reach max|m x H| < {tol} A/m in {max_iter} "
+            raise EngineError(f"magnumnp {'steady-state search' if driven else 'relaxation'} did not reach max|m x H| < {tol} A/m in {max_iter} "
                               f"iterations (reached {g_max:.3g} A/m)")
         cap = max_angle / g_max
         tau = cap if tau is None else min(tau, cap)
         t2g2 = tau * tau * g2
         m_new = ((4 - t2g2) * m - 4 * tau * dm) / (4 + t2g2)
         h = model.field(m_new)
-        g = torch.linalg.cross(m_new, h)
+        g = torque(m_new, h)
         dm_new = torch.linalg.cross(m_new, g)
         s, y = m_new - m, dm_new - dm
         sy = float((s * y).sum())
@@ -435,6 +442,13 @@ def _llg(model, t_s, n_steps, settled, atol):
 def relax(system: mm.System, *, tol: float, timeout_s: float | None = None):
     """engine.relax on magnum.np: (unit m as an (nx, ny, nz, 3) array, table). timeout_s is unused."""
     m, rows = minimise(Model(system), tol)
+    return m.cpu().numpy(), pd.DataFrame(rows, columns=TABLE_COLUMNS)
+
+
+def steady_state(system: mm.System, *, sot, tol: float, max_time_s: float | None = None,
+                 timeout_s: float | None = None):
+    """engine.steady_state on magnum.np by the driven descent of minimise; max_time_s and timeout_s are unused."""
+    m, rows = minimise(Model(system, sot=sot, dynamics=True), tol, driven=True)
     return m.cpu().numpy(), pd.DataFrame(rows, columns=TABLE_COLUMNS)
 
 

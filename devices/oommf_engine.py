@@ -114,10 +114,11 @@ def with_sot(system: mm.System, sot) -> mm.System:
 
 
 def write_mif(system: mm.System, dirname, *, driver: str, tol: float = 0.1, t_s: float | None = None,
-              n_steps: int | None = None, m=None) -> Path:
+              n_steps: int | None = None, m=None, stopping_dm_dt: float | None = None) -> Path:
     """Write <name>.mif and its field files into dirname for "relax" or "evolve"; returns the MIF path.
 
-    m, when given, replaces the initial magnetisation (unit vectors; Ms is kept).
+    m, when given, replaces the initial magnetisation (unit vectors; Ms is kept); stopping_dm_dt
+    (deg/ns) ends each evolve stage early once max |dm/dt| falls below it.
     """
     import oommfc as oc
     Path(dirname).mkdir(parents=True, exist_ok=True)
@@ -128,7 +129,8 @@ def write_mif(system: mm.System, dirname, *, driver: str, tol: float = 0.1, t_s:
         if driver == "relax":
             oc.MinDriver(stopping_mxHxm=tol).write_mif(system, dirname=str(dirname))
         else:
-            oc.TimeDriver().write_mif(system, dirname=str(dirname), t=t_s, n=n_steps)
+            options = {} if stopping_dm_dt is None else {"stopping_dm_dt": stopping_dm_dt}
+            oc.TimeDriver(**options).write_mif(system, dirname=str(dirname), t=t_s, n=n_steps)
     except (AttributeError, TypeError, ValueError, KeyError, NotImplementedError) as e:
         raise EngineError(f"oommfc cannot describe this system for OOMMF: {e}") from e
     return Path(dirname) / f"{system.name}.mif"
@@ -159,6 +161,21 @@ def relax(system: mm.System, *, tol: float, timeout_s: float = 3600.0):
     fields, data = _run(system, timeout_s, driver="relax", tol=tol)
     table = pd.DataFrame({"t_s": data["iteration"], "mx": data["mx"], "my": data["my"], "mz": data["mz"],
                           "E_J": data["E"]})
+    return fields[-1], table[TABLE_COLUMNS].tail(1).reset_index(drop=True)
+
+
+def steady_state(system: mm.System, *, sot, tol: float, max_time_s: float, timeout_s: float = 3600.0):
+    """engine.steady_state on OOMMF: one TimeDriver stage of max_time_s with the emulated SOT that
+    ends when max |dm/dt| < gamma0 tol / sqrt(1 + alpha^2) (the torque tol in A/m; largest alpha)."""
+    (precession,) = system.dynamics.get(type=mm.Precession) or [None]
+    (damping,) = system.dynamics.get(type=mm.Damping) or [None]
+    if precession is None or damping is None:
+        raise EngineError("steady_state on OOMMF needs mm.Precession and mm.Damping in system.dynamics")
+    alpha = float(np.max(damping.alpha.array if isinstance(damping.alpha, df.Field) else damping.alpha))
+    dm_dt = float(precession.gamma0) * tol / np.sqrt(1 + alpha ** 2) * 180 / np.pi * 1e-9  # deg/ns
+    fields, data = _run(with_sot(system, sot), timeout_s, driver="evolve", t_s=max_time_s, n_steps=1,
+                        stopping_dm_dt=dm_dt)
+    table = pd.DataFrame({"t_s": data["t"], "mx": data["mx"], "my": data["my"], "mz": data["mz"], "E_J": data["E"]})
     return fields[-1], table[TABLE_COLUMNS].tail(1).reset_index(drop=True)
 
 

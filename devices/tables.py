@@ -9,8 +9,9 @@ Each table is written as <name>.csv, <name>.parquet and a <name>.json sidecar wi
 - activation_transfer: one row per device, curvature ratio and input; output = (G - G(0)) /
   (G(j_max) - G(0)), so the positive branch reaches 1 at j_max and negative inputs give output < 0.
 - activation_energy: per device and curvature ratio. Drive energy: mean over the positive half of
-  the sweep of rho J^2 V_HM t_settle; read energy: V_read^2 G t_read at the mean conductance over
-  the same inputs; total = drive + read.
+  the sweep of rho J^2 V_HM t_pulse, with t_pulse the settling time at the largest input (the
+  stage's run.json); read energy: V_read^2 G t_read at the mean conductance over the same inputs;
+  total = drive + read.
 """
 from __future__ import annotations
 
@@ -21,6 +22,8 @@ import numpy as np
 import pandas as pd
 
 from devices import io, mtj
+
+WORKING_OUTPUT = 0.05  # transfer_fit: the working range starts where the output reaches this
 
 TABLES = {
     "synapse_levels": {"level": "1", "n_skyrmions": "1", "mz_mean": "1", "conductance_S": "S",
@@ -44,10 +47,11 @@ def build_tables(synapse_dir: Path, dw_dir: Path, synapse_params: dict, dw_param
     update_raw = pd.read_csv(synapse_dir / "update.csv")
     update = synapse_update(update_raw)
     transfer, transfer_fit = activation_transfer(pd.read_csv(dw_dir / "transfer.csv"))
-    energy = activation_energy(pd.read_csv(dw_dir / "transfer.csv"), dw_params)
+    energy = activation_energy(pd.read_csv(dw_dir / "transfer.csv"), dw_params, dw_run["pulse_s"])
     update_fit = {"tried": update_raw.to_dict(orient="records"),
                   "heavy_metal_volume_m3": syn_run.get("lane", {}).get("heavy_metal_volume_m3")}
     energy_fit = {"representative_input": "mean over the positive half of the sweep (j > 0)",
+                  "pulse_s": dw_run["pulse_s"], "pulse_definition": dw_run["pulse_definition"],
                   "heavy_metal_volume_m3": heavy_metal_volume_m3(dw_params),
                   "read_voltage_V": dw_params["read"]["voltage_V"], "read_time_s": dw_params["read"]["time_s"]}
     for name, frame, fit, run in [("synapse_levels", levels, levels_fit, syn_run),
@@ -115,20 +119,30 @@ def activation_transfer(raw: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
 
 
 def transfer_fit(j: np.ndarray, current_A: np.ndarray, output: np.ndarray) -> dict:
-    """slope (1/A) and R^2 of a line through the positive half, leak ratio (negative / positive slope),
-    threshold (A, where that line crosses 0), saturation (1 - slope over the top quarter of the positive
-    inputs / slope: 0 linear, 1 flat). Inputs sorted ascending."""
-    pos, neg = j >= 0, j <= 0
-    slope, intercept = np.polyfit(current_A[pos], output[pos], 1)
-    residual = output[pos] - (slope * current_A[pos] + intercept)
-    r2 = 1 - residual.var() / output[pos].var() if output[pos].var() > 0 else float("nan")
+    """Fit of one transfer curve (inputs sorted ascending, output normalised to 1 at j_max).
+
+    Working range: the positive inputs whose output is at least WORKING_OUTPUT (above the knee of a
+    ReLU whose MTJ the wall reaches only past a threshold). slope (1/A) and R^2 of a line through it;
+    threshold (A) where that line crosses 0; leak ratio = slope of a line through j <= 0 / slope;
+    saturation = 1 - slope over the top quarter of the positive inputs / slope (0 linear, 1 flat);
+    the largest |output| at negative inputs.
+    """
+    pos, neg = j > 0, j <= 0
+    work = pos & (output >= WORKING_OUTPUT)
+    work = work if work.sum() >= 2 else j >= 0
+    slope, intercept = np.polyfit(current_A[work], output[work], 1)
+    residual = output[work] - (slope * current_A[work] + intercept)
+    r2 = 1 - residual.var() / output[work].var() if output[work].var() > 0 else float("nan")
     neg_slope = np.polyfit(current_A[neg], output[neg], 1)[0] if neg.sum() >= 2 else float("nan")
     top = np.flatnonzero(pos)[-max(2, int(pos.sum()) // 4):]  # the top quarter of the positive inputs
     top_slope = np.polyfit(current_A[top], output[top], 1)[0]
     return {"slope_per_A": float(slope), "slope_per_A_m2": float(slope * current_A.max() / j.max()),
             "leak_ratio": float(neg_slope / slope), "threshold_A": float(-intercept / slope),
+            "threshold_A_m2": float(-intercept / slope * j.max() / current_A.max()),
             "saturation": float(1 - top_slope / slope), "linearity_r2": float(r2),
-            "output_at_minus_j_max": float(output[0])}
+            "working_range_A_m2": [float(j[work].min()), float(j[work].max())],
+            "output_at_minus_j_max": float(output[0]),
+            "max_abs_output_negative": float(np.abs(output[j < 0]).max()) if (j < 0).any() else 0.0}
 
 
 def heavy_metal_volume_m3(dw_params: dict) -> float:
@@ -136,7 +150,7 @@ def heavy_metal_volume_m3(dw_params: dict) -> float:
     return track["length_m"] * track["width_m"] * dw_params["heavy_metal"]["thickness_m"]
 
 
-def activation_energy(raw: pd.DataFrame, dw_params: dict) -> pd.DataFrame:
+def activation_energy(raw: pd.DataFrame, dw_params: dict, pulse_s: float) -> pd.DataFrame:
     """Drive (Joule) and read energy per activation at the representative inputs (module docstring)."""
     hm, read = dw_params["heavy_metal"], dw_params["read"]
     volume = heavy_metal_volume_m3(dw_params)
@@ -144,7 +158,7 @@ def activation_energy(raw: pd.DataFrame, dw_params: dict) -> pd.DataFrame:
     for (device, ratio), group in raw.groupby(["device", "curvature_ratio"], sort=False):
         pos = group[group["current_density_A_m2"] > 0]
         drive = mtj.joule_energy_J(hm["resistivity_ohm_m"], pos["current_density_A_m2"].to_numpy(), volume,
-                                   pos["settle_time_s"].to_numpy()).mean()
+                                   pulse_s).mean()
         read_J = mtj.read_energy_J(read["voltage_V"], float(pos["conductance_S"].mean()), read["time_s"])
         rows.append({"device": device, "curvature_ratio": float(ratio), "drive_energy_J": float(drive),
                      "read_energy_J": read_J, "total_J": float(drive) + read_J})
@@ -155,7 +169,7 @@ def _definitions(name: str) -> str:
     return {"synapse_levels": "mean over the ensemble of relaxed states per level; resistance = 1 / conductance",
             "synapse_update": "least-energy successful SOT pulse per direction; energy = rho J^2 V_HM t_pulse",
             "activation_transfer": "output = (G - G(j=0)) / (G(j_max) - G(j=0)); current_A = J width t_HM",
-            "activation_energy": "drive = mean over j > 0 of rho J^2 V_HM t_settle; read = V^2 G t_read"}[name]
+            "activation_energy": "drive = mean over j > 0 of rho J^2 V_HM t_pulse; read = V^2 G t_read"}[name]
 
 
 def write_table(path_without_suffix: Path, frame: pd.DataFrame, sidecar: dict) -> None:

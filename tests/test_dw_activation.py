@@ -45,11 +45,12 @@ def tiny_track() -> dict:
     params = yaml.safe_load(yaml.safe_dump(CONFIG))
     params["track"] = {"length_m": 128e-9, "width_m": 16e-9}
     params["anisotropy"]["x0_m"] = 64e-9
-    params["cell_m"] = 4e-9
+    params["cell_m"] = 2e-9  # at 4 nm (0.8 wall widths) the lattice pins the wall
     params["relu_curvature_ratio"] = 100.0
     params["lrelu_curvature_ratios"] = [5.0]
     params["network_lrelu_curvature_ratio"] = 5.0
-    params["sweep"] = {"n_points": 5, "j_max_A_per_m2": 3e11, "max_time_s": 1.5e-9, "settle_velocity_m_per_s": 1.0}
+    params["sweep"] = {"n_points": 5, "j_max_A_per_m2": 3e11, "tol_A_per_m": 1.0, "max_time_s": 1.5e-9,
+                       "settle_velocity_m_per_s": 1.0}
     return params
 
 
@@ -64,10 +65,10 @@ def test_tiny_track_sweep_is_monotonic_and_relu_rejects_negative_inputs(tmp_path
         assert np.all(np.diff(G) > -1e-9 * G.max()) and G[-1] > G[2] > G[0]
         assert position[-1] > position[2] + 10e-9  # positive input pushes the wall to +x, into the soft branch
         if device == "relu":
-            assert np.all(np.abs(group["output"].to_numpy()[:2]) < 0.1)
+            assert np.all(np.abs(group["output"].to_numpy()[:2]) < 0.02)  # the MTJ lies beyond the wall at rest
         else:
             assert group["output"].to_numpy()[0] < -0.05  # the leak
     wall = pd.read_csv(tmp_path / "wall.csv")
     assert wall["t_s"].is_monotonic_increasing and len(wall) > 2
     final = transfer[(transfer["device"] == "lrelu") & (transfer["current_density_A_m2"] > 0)]["dw_position_m"].max()
-    assert wall["dw_position_m"].iloc[-1] == pytest.approx(final, abs=2e-9)  # <m_z> trace agrees with the wall
+    assert wall["dw_position_m"].iloc[-1] == pytest.approx(final, abs=2e-9)  # LLG settles where the steady state is

@@ -25,7 +25,7 @@ def transfer_rows(device, ratio, g0=1e-3, dg=1e-4):
     x = np.where(J >= 0, J, J / ratio) / J.max()
     return pd.DataFrame({"device": device, "curvature_ratio": ratio, "current_density_A_m2": J,
                          "current_A": J * 32e-9 * 5e-9, "dw_position_m": 50e-9 * x, "conductance_S": g0 + dg * x,
-                         "settle_time_s": np.where(J == 0, 0.0, 1e-9), "settled": True})
+                         "iterations": 100})
 
 
 @pytest.fixture
@@ -46,7 +46,8 @@ def stage_dirs(tmp_path):
         for name, frame in files.items():
             io.write_csv(folder / name, frame)
         io.write_json(folder / "run.json", {"engine": "magnumnp", "engine_version": "magnum.np 2.2.0",
-                                            "lane": {"heavy_metal_volume_m3": 1e-23}})
+                                            "lane": {"heavy_metal_volume_m3": 1e-23},
+                                            "pulse_s": 1e-9, "pulse_definition": "fixed for the test"})
     return syn, dw
 
 
