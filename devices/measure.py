@@ -109,6 +109,20 @@ def skyrmion_radius(m, region=None, *, cell=None, origin=None, subdivisions: int
     return math.sqrt(area / math.pi)
 
 
+def skyrmion_centre(m, region=None, *, cell=None, origin=None) -> tuple[float, float]:
+    """(x, y) (m) of the single core-down skyrmion in region: centroid of the weight (1 - m_z) / 2.
+
+    Choose a region that leaves out canted free edges, whose weight would pull the centroid.
+    """
+    mz, use, cell, origin = _mz_layer(m, region, cell, origin)
+    weight = np.where(use, (1 - mz) / 2, 0.0)
+    if weight.sum() == 0:
+        raise ValueError("no reversed magnetisation in region")
+    x = origin[0] + (np.arange(mz.shape[0]) + 0.5) * cell[0]
+    y = origin[1] + (np.arange(mz.shape[1]) + 0.5) * cell[1]
+    return float((weight.sum(1) * x).sum() / weight.sum()), float((weight.sum(0) * y).sum() / weight.sum())
+
+
 def _wall_profile(m, region, cell, origin):
     """x of the cell centres (m) and m_z averaged over y and z, for columns holding magnetic cells."""
     unit, magnetic, cell, origin = _unpack(m, cell, origin)

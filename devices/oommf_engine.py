@@ -53,19 +53,19 @@ def _require() -> list[str]:
     return cmd
 
 
-def _call(args: list[str], cwd, timeout_s: float, env=None) -> subprocess.CompletedProcess:
+def _call(args: list[str], cwd, timeout_s: float, env=None, stderr=subprocess.PIPE) -> subprocess.CompletedProcess:
     """Run OOMMF with args in its own session; kill the whole session and raise EngineError on timeout."""
     proc = subprocess.Popen([*_require(), *args], cwd=cwd, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+                            stderr=stderr, text=True, start_new_session=True)
     try:
         out, err = proc.communicate(timeout=timeout_s)
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGKILL)
         out, err = proc.communicate()
         raise EngineError(f"OOMMF `{' '.join(args[:3])}` timed out after {timeout_s} s and was stopped (OOMMF "
-                          f"refuses to run as root and can hang at exit without a display): {err[-500:]}") from None
+                          f"refuses to run as root and can hang at exit without a display): {(err or '')[-500:]}") from None
     if proc.returncode != 0:
-        raise EngineError(f"OOMMF `{' '.join(args[:3])}` failed with exit code {proc.returncode}: {err[-1000:]}")
+        raise EngineError(f"OOMMF `{' '.join(args[:3])}` failed with exit code {proc.returncode}: {(err or '')[-1000:]}")
     return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
 
 
@@ -87,7 +87,8 @@ def _env() -> dict:
         return dict(os.environ)
     if _HOSTPORT is None:
         with tempfile.TemporaryDirectory() as d:
-            _HOSTPORT = _call(["launchhost", "0"], d, 60).stdout.strip()
+            # the host server it starts lives on; with our stderr pipe inherited it would never close
+            _HOSTPORT = _call(["launchhost", "0"], d, 60, stderr=subprocess.DEVNULL).stdout.strip()
     return {**os.environ, "OOMMF_HOSTPORT": _HOSTPORT}
 
 
@@ -152,7 +153,7 @@ def _read(dirname: Path, name: str):
 def _run(system, timeout_s, **mif) -> tuple[list, pd.DataFrame]:
     with tempfile.TemporaryDirectory(prefix="oommf-") as d:
         mif_path = write_mif(system, d, **mif)
-        _call(["boxsi", "+fg", mif_path.name, "-exitondone", "1"], d, timeout_s, env=_env())
+        _call(["boxsi", "+fg", mif_path.name, "-exitondone", "1", "-kill", "all"], d, timeout_s, env=_env())
         return _read(Path(d), system.name)
 
 

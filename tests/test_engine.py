@@ -58,6 +58,17 @@ def strip_system(L=64e-9, W=8e-9, D=0.5e-3, alpha=0.3):
     return system
 
 
+def well_strip_system(a=2e20):
+    """strip_system with Ku(x) = KU + a (x - L/2)^2 (J/m^3, a in J/m^5): a wall under SOT settles in the well."""
+    system = strip_system()
+    mesh = system.m.mesh
+    centre = (mesh.region.pmin[0] + mesh.region.pmax[0]) / 2
+    K = df.Field(mesh, nvdim=1, value=lambda p: KU + a * (p[0] - centre) ** 2)
+    system.energy = (mm.Exchange(A=A) + mm.DMI(D=0.5e-3, crystalclass="Cnv_z")
+                     + mm.UniaxialAnisotropy(K=K, u=(0, 0, 1)) + mm.Demag())
+    return system
+
+
 def restart(system, result):
     """system with its magnetisation replaced by result.m (Ms kept)."""
     return mm.System(name=system.name, energy=system.energy, dynamics=system.dynamics,
@@ -222,6 +233,25 @@ def test_evolve_stops_early_when_settled(relaxed_strip):
     assert result.table["t_s"].iloc[0] == pytest.approx(1e-11)
 
 
+@pytest.fixture(scope="module")
+def relaxed_well():
+    system = well_strip_system()
+    return restart(system, engine.relax(system, engine="magnumnp"))
+
+
+def test_steady_state_is_where_the_llg_dynamics_settles(relaxed_well):
+    """The driven descent lands where LLG under the same current comes to rest (within 0.2 nm); the
+    fixed point does not depend on the damping, so the LLG run uses alpha = 1 to settle sooner."""
+    x0 = measure.dw_position(relaxed_well.m)
+    steady = engine.steady_state(relaxed_well, sot=SOT(-2e11, 0.1), tol=0.1, engine="magnumnp")
+    damped = mm.System(name="well", energy=relaxed_well.energy, m=relaxed_well.m,
+                       dynamics=mm.Precession(gamma0=mm.consts.gamma0) + mm.Damping(alpha=1.0))
+    llg = engine.evolve(damped, t_s=1.5e-9, n_steps=15, engine="magnumnp", sot=SOT(-2e11, 0.1))
+    assert measure.dw_position(steady.m) - x0 > 3e-9  # the current holds the wall well away from rest
+    assert measure.dw_position(steady.m) == pytest.approx(measure.dw_position(llg.m), abs=0.2e-9)
+    assert np.abs(steady.m.array - llg.m.array).max() < 0.02
+
+
 def test_oommf_sot_emulation_gives_the_same_torque(relaxed_strip):
     """The Slonczewski term written for OOMMF (Lambda = 1, P = |theta|, mp = -sign(theta) p) has the SOT field."""
     sot = SOT(3e11, -0.07, (0.0, 1.0, 0.0))
@@ -372,3 +402,35 @@ def test_oommf_and_magnumnp_move_the_wall_alike(relaxed_strip):
                                                      sot=SOT(4e11, 0.1)).m) - x0
              for name in ("oommf", "magnumnp")}
     assert moved["magnumnp"] == pytest.approx(moved["oommf"], rel=0.05)
+
+
+@pytest.mark.skipif(not HAS_OOMMF, reason=NO_OOMMF)
+def test_oommf_and_magnumnp_agree_on_the_wall_width():
+    widths = {name: measure.dw_width(engine.relax(chain_system(), engine=name, tol=0.01).m)
+              for name in ("oommf", "magnumnp")}
+    assert widths["oommf"] == pytest.approx(math.sqrt(A / K_EFF), rel=0.03)
+    assert widths["magnumnp"] == pytest.approx(widths["oommf"], rel=0.02)
+
+
+@pytest.mark.skipif(not HAS_OOMMF, reason=NO_OOMMF)
+def test_oommf_and_magnumnp_move_the_skyrmion_alike(skyrmion):
+    """Same SOT pulse on the reference skyrmion: displacement vectors agree within 5 % of their length."""
+    system, relaxed = skyrmion
+    moving = restart(system, relaxed)
+    moving.dynamics = mm.Precession(gamma0=mm.consts.gamma0) + mm.Damping(alpha=0.3)
+    inner = ((-40e-9, -40e-9, 0), (40e-9, 40e-9, 1e-9))
+    start = np.array(measure.skyrmion_centre(relaxed.m, inner))
+    shift = {name: np.array(measure.skyrmion_centre(engine.evolve(moving, t_s=0.2e-9, n_steps=2, engine=name,
+                                                                  sot=SOT(3e11, 0.1)).m, inner)) - start
+             for name in ("oommf", "magnumnp")}
+    assert np.linalg.norm(shift["oommf"]) > 2e-9
+    assert np.linalg.norm(shift["magnumnp"] - shift["oommf"]) < 0.05 * np.linalg.norm(shift["oommf"])
+
+
+@pytest.mark.skipif(not HAS_OOMMF, reason=NO_OOMMF)
+def test_oommf_and_magnumnp_find_the_same_steady_state(relaxed_well):
+    x0 = measure.dw_position(relaxed_well.m)
+    moved = {name: measure.dw_position(engine.steady_state(relaxed_well, sot=SOT(-2e11, 0.1), tol=0.1,
+                                                           engine=name).m) - x0
+             for name in ("oommf", "magnumnp")}
+    assert moved["magnumnp"] == pytest.approx(moved["oommf"], rel=0.02)

@@ -77,6 +77,13 @@ def test_skyrmion_radius_needs_one_skyrmion():
     assert measure.skyrmion_radius(m, box, cell=CELL) == pytest.approx(4e-9, rel=0.01)
 
 
+def test_skyrmion_centre_off_the_grid():
+    m = skyrmion_array(centres=((27.4e-9, 31.1e-9),), radius=5.3e-9)
+    assert measure.skyrmion_centre(m, cell=CELL) == pytest.approx((27.4e-9, 31.1e-9), abs=0.02e-9)
+    with pytest.raises(ValueError, match="no reversed"):
+        measure.skyrmion_centre(np.broadcast_to([0.0, 0.0, 1.0], (8, 8, 1, 3)), cell=CELL)
+
+
 @pytest.mark.parametrize("up_left", [True, False])
 def test_dw_position_and_width(up_left):
     m = wall_array(up_left=up_left)
