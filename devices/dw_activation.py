@@ -18,8 +18,10 @@ right branch, beyond the wall at rest (x >= x0 + relu_mtj_offset_m); Leaky ReLU 
 both branches in parallel. ReLU and Leaky ReLU with the same curvature ratio share one sweep.
 
 Pulse. One LLG run from rest at the largest input, for the network's curvature ratio, times the
-settling (wall speed below settle_velocity_m_per_s): every activation is driven by a pulse that
-long, and its settled position checks the steady state of the sweep.
+rise of the wall to pulse_rise_fraction of its steady-state displacement: every activation is
+driven by a pulse that long. In the linear regime every input rises with the same time constant,
+so the transfer curve read at the end of the pulse is the steady-state curve scaled by that
+fraction, which the output normalisation removes.
 """
 from __future__ import annotations
 
@@ -39,6 +41,7 @@ from devices.synapse import motion_sign
 MU0 = 4e-7 * math.pi
 HBAR, E_CHARGE = 1.054571817e-34, 1.602176634e-19
 SAVE_INTERVAL_S = 10e-12
+SETTLE_CHUNK_S = 0.25e-9  # the settling run checks the wall position this often
 
 
 def device_settings(params: dict) -> list[tuple[str, float]]:
@@ -173,15 +176,31 @@ def run_sweep(params: dict, ratio: float, engine_name: str, cache_dir=None, prog
     return rows, rest
 
 
-def settling_run(params: dict, ratio: float, rest, engine_name: str, cache_dir=None) -> engine.Result:
-    """LLG run from the rest state at the largest input until the wall settles (or max_time_s)."""
-    sweep, hm = params["sweep"], params["heavy_metal"]
+def settling_run(params: dict, ratio: float, rest, steady_m: float, engine_name: str, cache_dir=None):
+    """LLG from the rest state at the largest input, in chunks of SETTLE_CHUNK_S, until the wall has
+    covered pulse_rise_fraction of its way to the steady position steady_m (x0-relative, m) or
+    max_time_s has passed. Returns (trace as in wall_trace, pulse_s or NaN when never reached)."""
+    sweep, hm, x0 = params["sweep"], params["heavy_metal"], params["anisotropy"]["x0_m"]
     sign = motion_sign(params["material"]["D_J_per_m2"], hm["spin_hall_angle"])
-    j = float(sweep_inputs(params).max())
-    return engine.evolve(build_system(params, ratio, rest.m.array), t_s=sweep["max_time_s"],
-                         n_steps=max(1, round(sweep["max_time_s"] / SAVE_INTERVAL_S)), engine=engine_name,
-                         sot=engine.SOT(sign * j, hm["spin_hall_angle"]),
-                         stop_velocity_m_per_s=sweep["settle_velocity_m_per_s"], cache_dir=cache_dir)
+    sot = engine.SOT(sign * float(sweep_inputs(params).max()), hm["spin_hall_angle"])
+    x_rest = measure.dw_position(rest.m) - x0
+    target = x_rest + sweep["pulse_rise_fraction"] * (steady_m - x_rest)
+    m, t0, tables = rest.m.array, 0.0, []
+    while t0 < sweep["max_time_s"] * (1 - 1e-9):
+        chunk = min(SETTLE_CHUNK_S, sweep["max_time_s"] - t0)
+        result = engine.evolve(build_system(params, ratio, m), t_s=chunk, sot=sot, engine=engine_name,
+                               n_steps=max(1, round(chunk / SAVE_INTERVAL_S)), cache_dir=cache_dir)
+        tables.append(result.table.assign(t_s=result.table["t_s"] + t0))
+        m, t0 = result.m.array, t0 + chunk
+        if measure.dw_position(result.m) - x0 >= target:
+            break
+    trace = wall_trace(pd.concat(tables, ignore_index=True), rest, params)
+    reached = np.flatnonzero(trace["dw_position_m"].to_numpy() >= target)
+    if len(reached) == 0:
+        return trace, float("nan")
+    i = reached[0]
+    t, x = trace["t_s"].to_numpy(), trace["dw_position_m"].to_numpy()
+    return trace, float(t[i - 1] + (target - x[i - 1]) * (t[i] - t[i - 1]) / (x[i] - x[i - 1]))
 
 
 def run_stage(params: dict, engine_name: str, outdir: Path) -> None:
@@ -209,28 +228,30 @@ def run_stage(params: dict, engine_name: str, outdir: Path) -> None:
     trace_ratio = float(params["network_lrelu_curvature_ratio"])
     trace_ratio = trace_ratio if trace_ratio in sweeps else ratios[0]
     j_max = float(sweep_inputs(params).max())
-    settling = settling_run(params, trace_ratio, rests[trace_ratio], engine_name, cache_dir)
-    wall = wall_trace(settling.table, rests[trace_ratio], params)
+    steady = float(sweeps[trace_ratio].set_index("current_density_A_m2").loc[j_max, "dw_position_m"])
+    wall, pulse_s = settling_run(params, trace_ratio, rests[trace_ratio], steady, engine_name, cache_dir)
     wall.insert(0, "current_density_A_m2", j_max)
     wall.insert(0, "curvature_ratio", trace_ratio)
-    steady = sweeps[trace_ratio].set_index("current_density_A_m2").loc[j_max, "dw_position_m"]
-    pulse_s = float(settling.table["t_s"].iloc[-1])
+    rise = params["sweep"]["pulse_rise_fraction"]
+    pulse_reached = bool(np.isfinite(pulse_s))
+    pulse_s = pulse_s if pulse_reached else float(params["sweep"]["max_time_s"])
 
     io.write_csv(outdir / "transfer.csv", transfer)
     io.write_csv(outdir / "wall.csv", wall)
     _plot_transfer(outdir / "transfer.png", transfer)
     _plot_position(outdir / "dw_position.png", transfer, params)
-    _plot_settling(outdir / "settling.png", wall, steady, trace_ratio)
+    _plot_settling(outdir / "settling.png", wall, steady, pulse_s, trace_ratio)
     rest = rests[ratios[0]]
     io.write_json(outdir / "run.json", {
         "stage": "dw_activation", "engine": rest.engine, "engine_version": rest.version,
         "wall_time_s": time.perf_counter() - start, "n_steady_states": int(sum((s["iterations"] > 0).sum() for s in
                                                                                sweeps.values())) - len(ratios),
         "params": params, "drive": "positive input = charge current along -x in the heavy metal (wall moves +x)",
-        "pulse_s": pulse_s, "pulse_settled": bool(pulse_s < params["sweep"]["max_time_s"] * (1 - 1e-9)),
-        "pulse_definition": f"LLG from rest at j_max = {j_max:g} A/m^2 (a-/a+ = {trace_ratio:g}) until the wall "
-                            "speed falls below settle_velocity_m_per_s; every activation is driven this long",
-        "settled_position_m": float(measure.dw_position(settling.m) - x0), "steady_state_position_m": float(steady),
+        "pulse_s": pulse_s, "pulse_reached_rise": pulse_reached,
+        "pulse_definition": f"LLG from rest at j_max = {j_max:g} A/m^2 (a-/a+ = {trace_ratio:g}) until the wall has "
+                            f"covered {rise:g} of its way to the steady state (max_time_s if never); every "
+                            "activation is driven this long (in the linear regime all inputs rise alike)",
+        "steady_state_position_m": steady,
         "wall_width_parameter_m": {str(r): measure.dw_width(rests[r].m) for r in ratios},
         "rest_position_m": {str(r): measure.dw_position(rests[r].m) - x0 for r in ratios},
         "delta_analytic_m": wall_width_m(params),
@@ -283,12 +304,13 @@ def _plot_position(path, transfer: pd.DataFrame, params: dict) -> None:
     io.save_figure(path, fig)
 
 
-def _plot_settling(path, wall: pd.DataFrame, steady_m: float, ratio: float) -> None:
+def _plot_settling(path, wall: pd.DataFrame, steady_m: float, pulse_s: float, ratio: float) -> None:
     import matplotlib.pyplot as plt
     fig, ax = plt.subplots(figsize=(6, 4))
     j = wall["current_density_A_m2"].iloc[0]
     ax.plot(wall["t_s"] * 1e9, wall["dw_position_m"] * 1e9, label=f"LLG, {j:.2g} A/m²")
     ax.axhline(steady_m * 1e9, color="grey", ls=":", label="steady state (sweep)")
+    ax.axvline(pulse_s * 1e9, color="k", ls="--", lw=1, label="end of the activation pulse")
     ax.set(xlabel="time (ns)", ylabel="wall position - x0 (nm)", title=f"Settling, a-/a+ = {ratio:g}")
     ax.legend(fontsize=8)
     io.save_figure(path, fig)
