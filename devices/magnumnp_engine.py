@@ -11,7 +11,8 @@ Speed: the local terms (exchange, DMI, anisotropy, Zeeman, SOT) are affine and c
 nearest neighbours, so their exact discrete operator is read off magnum.np's own field terms with
 21 probe evaluations (a distance-2 colouring of the grid) into one sparse matrix; the demag field
 is one FFT convolution with magnum.np's Newell kernel. Relaxation is a Barzilai-Borwein descent on
-the sphere with a cap on the rotation per step; dynamics is the Landau-Lifshitz-Gilbert equation
+the sphere with a cap on the rotation per step; a steady state under a constant current is the same
+descent with the current-driven field added; dynamics is the Landau-Lifshitz-Gilbert equation
 integrated by magnum.np's RKF45.
 
 magnum.np is imported lazily; its import-time changes to torch (default dtype and device), its GPU
@@ -172,7 +173,8 @@ class Model:
         m0 = np.divide(M, Ms, out=np.zeros_like(M), where=magnetic)
         with _torch_defaults(self.dev):
             self.state = mn.State(mn.Mesh(self.n, self.cell, origin=tuple(mesh.region.pmin)))
-            tensor = lambda a: torch.as_tensor(np.ascontiguousarray(a), dtype=torch.float64, device=self.dev)
+            def tensor(a):
+                return torch.as_tensor(np.ascontiguousarray(a), dtype=torch.float64, device=self.dev)
             material = {"Ms": tensor(Ms)}
             terms, self.demag = [], None
             for i, term in enumerate(system.energy):

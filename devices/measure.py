@@ -103,7 +103,7 @@ def skyrmion_radius(m, region=None, *, cell=None, origin=None, subdivisions: int
     box = ndimage.find_objects(labels)[0]
     lo = [max(b.start - 2, 0) for b in box]
     hi = [min(b.stop + 2, n) for b, n in zip(box, mz.shape)]
-    u, v = ((np.arange((h - l) * subdivisions) + 0.5) / subdivisions - 0.5 + l for l, h in zip(lo, hi))
+    u, v = ((np.arange((stop - start) * subdivisions) + 0.5) / subdivisions - 0.5 + start for start, stop in zip(lo, hi))
     fine = ndimage.map_coordinates(mz, np.meshgrid(u, v, indexing="ij"), order=3, mode="nearest")
     area = (fine < 0).sum() * cell[0] * cell[1] / subdivisions ** 2
     return math.sqrt(area / math.pi)
