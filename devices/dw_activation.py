@@ -244,8 +244,8 @@ def run_stage(params: dict, engine_name: str, outdir: Path) -> None:
     rest = rests[ratios[0]]
     io.write_json(outdir / "run.json", {
         "stage": "dw_activation", "engine": rest.engine, "engine_version": rest.version,
-        "wall_time_s": time.perf_counter() - start, "n_steady_states": int(sum((s["iterations"] > 0).sum() for s in
-                                                                               sweeps.values())) - len(ratios),
+        "wall_time_s": time.perf_counter() - start,
+        "n_steady_states": int(sum((s["current_density_A_m2"] != 0).sum() for s in sweeps.values())),
         "params": params, "drive": "positive input = charge current along -x in the heavy metal (wall moves +x)",
         "pulse_s": pulse_s, "pulse_reached_rise": pulse_reached,
         "pulse_definition": f"LLG from rest at j_max = {j_max:g} A/m^2 (a-/a+ = {trace_ratio:g}) until the wall has "
