@@ -140,6 +140,12 @@ def readout_S(m, params: dict) -> dict:
             "lrelu": mtj_over(x < x0, 0.0, x0) + mtj_over(x >= x0, x0, length)}
 
 
+def drive(params: dict, j: float) -> engine.SOT:
+    """The heavy-metal SOT for input current density j (A/m^2): positive j moves the wall to +x."""
+    hm = params["heavy_metal"]
+    return engine.SOT(motion_sign(params["material"]["D_J_per_m2"], hm["spin_hall_angle"]) * j, hm["spin_hall_angle"])
+
+
 def sweep_inputs(params: dict) -> np.ndarray:
     sweep = params["sweep"]
     return np.linspace(-sweep["j_max_A_per_m2"], sweep["j_max_A_per_m2"], int(sweep["n_points"]))
@@ -152,8 +158,7 @@ def run_sweep(params: dict, ratio: float, engine_name: str, cache_dir=None, prog
     starts from the steady state of the previous, smaller one.
     """
     rest = engine.relax(build_system(params, ratio, wall_texture(params)), engine=engine_name, cache_dir=cache_dir)
-    sweep, hm = params["sweep"], params["heavy_metal"]
-    sign = motion_sign(params["material"]["D_J_per_m2"], hm["spin_hall_angle"])
+    sweep = params["sweep"]
     inputs = sweep_inputs(params)
     states = {0.0: rest}
     with tqdm(total=int((inputs != 0).sum()), desc=f"DW sweep a-/a+={ratio:g}", unit="point",
@@ -161,7 +166,7 @@ def run_sweep(params: dict, ratio: float, engine_name: str, cache_dir=None, prog
         for branch in (np.sort(inputs[inputs > 0]), np.sort(inputs[inputs < 0])[::-1]):
             m = rest.m.array
             for j in branch:
-                result = engine.steady_state(build_system(params, ratio, m), sot=engine.SOT(sign * j, hm["spin_hall_angle"]),
+                result = engine.steady_state(build_system(params, ratio, m), sot=drive(params, j),
                                              tol=sweep["tol_A_per_m"], max_time_s=sweep["max_time_s"],
                                              engine=engine_name, cache_dir=cache_dir)
                 m, states[float(j)] = result.m.array, result
@@ -171,8 +176,7 @@ def run_sweep(params: dict, ratio: float, engine_name: str, cache_dir=None, prog
         state = states[float(j)]
         rows.append({"current_density_A_m2": float(j),
                      "dw_position_m": measure.dw_position(state.m) - params["anisotropy"]["x0_m"],
-                     "readout_S": readout_S(state.m, params), "iterations": len(state.table),
-                     "wall_s": state.wall_s})
+                     "readout_S": readout_S(state.m, params), "iterations": len(state.table)})
     return rows, rest
 
 
@@ -180,9 +184,8 @@ def settling_run(params: dict, ratio: float, rest, steady_m: float, engine_name:
     """LLG from the rest state at the largest input, in chunks of SETTLE_CHUNK_S, until the wall has
     covered pulse_rise_fraction of its way to the steady position steady_m (x0-relative, m) or
     max_time_s has passed. Returns (trace as in wall_trace, pulse_s or NaN when never reached)."""
-    sweep, hm, x0 = params["sweep"], params["heavy_metal"], params["anisotropy"]["x0_m"]
-    sign = motion_sign(params["material"]["D_J_per_m2"], hm["spin_hall_angle"])
-    sot = engine.SOT(sign * float(sweep_inputs(params).max()), hm["spin_hall_angle"])
+    sweep, x0 = params["sweep"], params["anisotropy"]["x0_m"]
+    sot = drive(params, float(sweep_inputs(params).max()))
     x_rest = measure.dw_position(rest.m) - x0
     target = x_rest + sweep["pulse_rise_fraction"] * (steady_m - x_rest)
     m, t0, tables = rest.m.array, 0.0, []

@@ -112,8 +112,7 @@ def steady_state(system: mm.System, *, sot: SOT, tol: float = 1.0, max_time_s: f
     if not tol > 0 or not max_time_s > 0:
         raise EngineError(f"steady_state needs tol > 0 and max_time_s > 0, got tol={tol}, max_time_s={max_time_s}")
     settings = {"op": "steady_state", "tol": float(tol), "max_time_s": float(max_time_s),
-                "sot": [float(sot.current_density_A_per_m2), float(sot.spin_hall_angle),
-                        list(map(float, sot.polarisation))]}
+                "sot": _sot_key(sot)}
     return _run(name, system, settings, cache_dir,
                 lambda backend: backend.steady_state(system, sot=sot, tol=tol, max_time_s=max_time_s,
                                                      timeout_s=timeout_s))
@@ -136,8 +135,7 @@ def evolve(system: mm.System, *, t_s: float, n_steps: int, engine: str = "auto",
     if not t_s > 0 or int(n_steps) != n_steps or n_steps < 1:
         raise EngineError(f"evolve needs t_s > 0 and an integer n_steps >= 1, got t_s={t_s}, n_steps={n_steps}")
     settings = {"op": "evolve", "t_s": float(t_s), "n_steps": int(n_steps),
-                "sot": None if sot is None else [float(sot.current_density_A_per_m2), float(sot.spin_hall_angle),
-                                                 list(map(float, sot.polarisation))],
+                "sot": None if sot is None else _sot_key(sot),
                 "stop_velocity_m_per_s": None if stop_velocity_m_per_s is None else float(stop_velocity_m_per_s)}
     settled = None if stop_velocity_m_per_s is None else settled_criterion(system, stop_velocity_m_per_s)
     return _run(name, system, settings, cache_dir,
@@ -172,6 +170,10 @@ def settled_criterion(system: mm.System, v_stop: float):
         swept = float(abs(m[..., 2] - m_prev[..., 2]).sum()) * dx * dy / (2 * nz)
         return swept / (width * dt) < v_stop
     return settled
+
+
+def _sot_key(sot: SOT) -> list:
+    return [float(sot.current_density_A_per_m2), float(sot.spin_hall_angle), list(map(float, sot.polarisation))]
 
 
 def _backend(name: str):

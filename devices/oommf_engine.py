@@ -157,12 +157,16 @@ def _run(system, timeout_s, **mif) -> tuple[list, pd.DataFrame]:
         return _read(Path(d), system.name)
 
 
+def _last_row(data: pd.DataFrame, t_column: str) -> pd.DataFrame:
+    """The last row of an OOMMF data table as an engine table (t_s taken from t_column)."""
+    table = pd.DataFrame({"t_s": data[t_column], "mx": data["mx"], "my": data["my"], "mz": data["mz"], "E_J": data["E"]})
+    return table[TABLE_COLUMNS].tail(1).reset_index(drop=True)
+
+
 def relax(system: mm.System, *, tol: float, timeout_s: float = 3600.0):
     """engine.relax on OOMMF (MinDriver, stopping_mxHxm = tol): (unit m array, one-row table)."""
     fields, data = _run(system, timeout_s, driver="relax", tol=tol)
-    table = pd.DataFrame({"t_s": data["iteration"], "mx": data["mx"], "my": data["my"], "mz": data["mz"],
-                          "E_J": data["E"]})
-    return fields[-1], table[TABLE_COLUMNS].tail(1).reset_index(drop=True)
+    return fields[-1], _last_row(data, "iteration")
 
 
 def steady_state(system: mm.System, *, sot, tol: float, max_time_s: float, timeout_s: float = 3600.0):
@@ -176,8 +180,7 @@ def steady_state(system: mm.System, *, sot, tol: float, max_time_s: float, timeo
     dm_dt = float(precession.gamma0) * tol / np.sqrt(1 + alpha ** 2) * 180 / np.pi * 1e-9  # deg/ns
     fields, data = _run(with_sot(system, sot), timeout_s, driver="evolve", t_s=max_time_s, n_steps=1,
                         stopping_dm_dt=dm_dt)
-    table = pd.DataFrame({"t_s": data["t"], "mx": data["mx"], "my": data["my"], "mz": data["mz"], "E_J": data["E"]})
-    return fields[-1], table[TABLE_COLUMNS].tail(1).reset_index(drop=True)
+    return fields[-1], _last_row(data, "t")
 
 
 def evolve(system: mm.System, *, t_s: float, n_steps: int, sot=None, settled=None, timeout_s: float = 3600.0):

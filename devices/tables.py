@@ -9,8 +9,8 @@ Each table is written as <name>.csv, <name>.parquet and a <name>.json sidecar wi
 - activation_transfer: one row per device, curvature ratio and input; output = (G - G(0)) /
   (G(j_max) - G(0)), so the positive branch reaches 1 at j_max and negative inputs give output < 0.
 - activation_energy: per device and curvature ratio. Drive energy: mean over the positive half of
-  the sweep of rho J^2 V_HM t_pulse, with t_pulse the settling time at the largest input (the
-  stage's run.json); read energy: V_read^2 G t_read at the mean conductance over the same inputs;
+  the sweep of rho J^2 V_HM t_pulse, with t_pulse the activation pulse of the stage's run.json
+  (the rise time of the wall at the largest input); read energy: V_read^2 G t_read at the mean conductance over the same inputs;
   total = drive + read.
 """
 from __future__ import annotations

@@ -102,6 +102,18 @@ def test_transfer_output_and_fits(built):
         assert fit["saturation"] == pytest.approx(0, abs=1e-9)
 
 
+def test_transfer_fit_of_a_relu_with_a_threshold():
+    """Zero up to the threshold, then a line: the fit's working range skips the knee and finds both."""
+    j = np.linspace(-4e11, 4e11, 17)
+    current_A = j * 32e-9 * 5e-9
+    threshold = current_A[11]
+    output = np.maximum(current_A - threshold, 0) / (current_A[-1] - threshold)
+    fit = tables.transfer_fit(j, current_A, output)
+    assert fit["threshold_A"] == pytest.approx(threshold)
+    assert fit["linearity_r2"] == pytest.approx(1) and fit["leak_ratio"] == pytest.approx(0, abs=1e-12)
+    assert fit["max_abs_output_negative"] == 0 and fit["working_range_A_m2"][0] == pytest.approx(j[12])
+
+
 def test_activation_energy_by_hand(built):
     energy, _ = tables.read_table(built / "activation_energy")
     row = energy.set_index("device").loc["lrelu"]
