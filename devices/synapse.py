@@ -2,15 +2,18 @@
 
 Geometry (all lengths snapped to whole cells). The free layer is a rectangle of two equal halves
 side by side along x: the reservoir (x < x_b) and the region under the readout MTJ (x >= x_b).
-Each half holds a square-ish lattice of n_rows x n_cols sites at the configured pitch, with
+Each half is sized for a square-ish lattice of n_rows x n_cols sites at the configured pitch, with
 n_rows = ceil(sqrt(2^bits - 1)) and n_cols = ceil((2^bits - 1) / n_rows), so the MTJ half holds
-the 2^bits - 1 skyrmions of the top level. Sites lie one pitch from the free edges (at half a pitch
+the 2^bits - 1 skyrmions of the top level: sites lie one pitch from the free edges (at half a pitch
 edge-squeezed cores collapse) and half a pitch from the boundary. The device holds 2^bits - 1
-skyrmions in all: level k has k of them under the MTJ (filled from the far edge, where the write
-current piles them up) and the other 2^bits - 1 - k in the reservoir (nearest the boundary first).
-Initial cores get a seeded Gaussian jitter (position_jitter_m) per ensemble member, then relax.
-A strip of raised anisotropy (config `barrier`) along the boundary keeps each level's count: in a
-uniform film the cores repel each other across the boundary during relaxation.
+skyrmions in all: level k has k of them under the MTJ and the other 2^bits - 1 - k in the
+reservoir. Each half's cores start spread evenly over its site box (rows of near-equal counts; the
+full lattice when the half is full): skyrmions repel each other and the free edges, so this is
+close to the relaxed arrangement. From a packed corner of the lattice the relaxation instead
+spends thousands of iterations on the slow spreading (soft translational modes) while G drifts by
+several level gaps. Initial cores get a seeded Gaussian jitter (position_jitter_m) per ensemble
+member, then relax. A strip of raised anisotropy (config `barrier`) along the boundary keeps each
+level's count: without it the repelling cores of a crowded half cross into the other.
 
 Update. Skyrmions are written through a lane: a nanotrack two pitches wide (narrower tracks do not
 hold these skyrmions; at one pitch they collapse) with one site on each side of the barrier (same
@@ -29,13 +32,16 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import multiprocessing
 import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
 import discretisedfield as df
 import micromagneticmodel as mm
 import numpy as np
 import pandas as pd
+import torch
 from scipy import ndimage
 from tqdm import tqdm
 
@@ -76,15 +82,11 @@ class Geometry:
     def mtj_area_m2(self) -> float:
         return self.boundary_x_m * self.width_m
 
-    def sites(self, half: str) -> np.ndarray:
-        """(n_rows * n_cols, 2) site centres (m) of the 'mtj' or 'reservoir' half in fill order.
-
-        MTJ: far column (largest x) first; reservoir: column next to the boundary first; rows by y.
-        """
-        steps = (np.arange(self.n_cols) + 0.5) * self.pitch_m
-        x = self.boundary_x_m + steps[::-1] if half == "mtj" else self.boundary_x_m - steps
-        y = (self.width_m - (self.n_rows - 1) * self.pitch_m) / 2 + np.arange(self.n_rows) * self.pitch_m
-        return np.array([(xi, yj) for xi in x for yj in y])
+    def site_box(self, half: str) -> tuple[float, float, float, float]:
+        """(x0, x1, y0, y1) in m: the box the 'mtj' or 'reservoir' half's n_rows x n_cols sites tile, one pitch each."""
+        inset = self.margin_m - self.pitch_m / 2
+        x0, x1 = (self.boundary_x_m, self.length_m - inset) if half == "mtj" else (inset, self.boundary_x_m)
+        return x0, x1, inset, self.width_m - inset
 
     def mesh(self) -> df.Mesh:
         return df.Mesh(p1=(0, 0, 0), p2=(self.length_m, self.width_m, self.thickness_m),
@@ -131,9 +133,25 @@ def _geometry(params, n_rows, n_cols, margin_m) -> Geometry:
                     ny=round(((n_rows - 1) * pitch + 2 * margin_m) / cell))
 
 
+def spread_centres(box: tuple[float, float, float, float], k: int) -> np.ndarray:
+    """(k, 2) centres (m) spread evenly over box (x0, x1, y0, y1).
+
+    rows = round(sqrt(k h / w)) rows of near-equal counts, each point in the middle of its share of
+    the box: n_rows x n_cols points of a box n_cols x n_rows pitches in size are the lattice sites.
+    """
+    if k == 0:
+        return np.zeros((0, 2))
+    x0, x1, y0, y1 = box
+    rows = min(k, max(1, round(math.sqrt(k * (y1 - y0) / (x1 - x0)))))
+    counts = [k // rows + (i < k % rows) for i in range(rows)]
+    return np.array([(x0 + (j + 0.5) * (x1 - x0) / n, y0 + (i + 0.5) * (y1 - y0) / rows)
+                     for i, n in enumerate(counts) for j in range(n)])
+
+
 def level_centres(geom: Geometry, level: int, total: int) -> np.ndarray:
-    """Core centres (m) of level `level`: `level` MTJ sites and `total - level` reservoir sites."""
-    return np.concatenate([geom.sites("mtj")[:level], geom.sites("reservoir")[:total - level]])
+    """Core centres (m) of level `level`: `level` spread over the MTJ half, `total - level` over the reservoir."""
+    return np.concatenate([spread_centres(geom.site_box("mtj"), level),
+                           spread_centres(geom.site_box("reservoir"), total - level)])
 
 
 def wall_width_m(material: dict) -> float:
@@ -230,23 +248,49 @@ def relax_state(geom, params, centres, name, engine_name, cache_dir) -> engine.R
                         cache_dir=cache_dir)
 
 
-def run_levels(params, engine_name, seed, cache_dir, progress=True):
-    """Relax every level x ensemble member; returns (rows, {level: m_z map}, {level: Result}) of sample 0."""
+def relax_level(params, engine_name, seed, cache_dir, level, sample) -> tuple[dict, engine.Result]:
+    """Relax ensemble member `sample` of level `level` (seeded jitter); returns (measured row, Result)."""
     geom = geometry(params)
-    total = n_sites(params)
-    jitter = params.get("position_jitter_m", 0.0)
-    rows, maps, results = [], {}, {}
-    jobs = [(k, s) for k in range(total + 1) for s in range(int(params["ensemble"]))]
-    for k, s in tqdm(jobs, desc="synapse levels", unit="state", disable=not progress):
-        rng = np.random.default_rng([seed, k, s])
-        centres = level_centres(geom, k, total)
-        centres = centres + rng.normal(0.0, jitter, size=centres.shape)
-        result = relax_state(geom, params, centres, f"level{k}_{s}", engine_name, cache_dir)
-        rows.append({"level": k, "sample": s, **measure_level(result.m, geom, params), "relax_wall_s": result.wall_s})
-        if s == 0:
-            maps[k] = _mz(result.m)
-            results[k] = result
-    return pd.DataFrame(rows), maps, results
+    rng = np.random.default_rng([seed, level, sample])
+    centres = level_centres(geom, level, n_sites(params))
+    centres = centres + rng.normal(0.0, params.get("position_jitter_m", 0.0), size=centres.shape)
+    result = relax_state(geom, params, centres, f"level{level}_{sample}", engine_name, cache_dir)
+    row = {"level": level, "sample": sample, **measure_level(result.m, geom, params), "relax_wall_s": result.wall_s}
+    return row, result
+
+
+def _relax_level_job(*args) -> tuple[dict, engine.Result]:
+    """relax_level in a worker process (one torch thread); the Result's m as an array (Fields do not pickle)."""
+    torch.set_num_threads(1)
+    row, result = relax_level(*args)
+    return row, dataclasses.replace(result, m=result.m.array)
+
+
+def run_levels(params, engine_name, seed, cache_dir, progress=True, workers=1):
+    """Relax every level x ensemble member in `workers` processes (one torch thread each when > 1).
+
+    Returns (rows, {level: m_z map}, {level: Result}), maps and Results of sample 0.
+    """
+    jobs = [(k, s) for k in range(n_sites(params) + 1) for s in range(int(params["ensemble"]))]
+    done = []
+    with tqdm(total=len(jobs), desc="synapse levels", unit="state", disable=not progress) as bar:
+        if workers <= 1:
+            for k, s in jobs:
+                done.append(relax_level(params, engine_name, seed, cache_dir, k, s))
+                bar.update()
+        else:
+            context = multiprocessing.get_context("spawn")
+            mesh = geometry(params).mesh()
+            with ProcessPoolExecutor(workers, mp_context=context) as pool:
+                futures = [pool.submit(_relax_level_job, params, engine_name, seed, cache_dir, k, s) for k, s in jobs]
+                for future in as_completed(futures):
+                    future.result()
+                    bar.update()
+            done = [(row, dataclasses.replace(result, m=df.Field(mesh, nvdim=3, value=result.m)))
+                    for row, result in (future.result() for future in futures)]
+    rows = pd.DataFrame([row for row, _ in done])
+    results = {row["level"]: result for row, result in done if row["sample"] == 0}
+    return rows, {k: _mz(result.m) for k, result in results.items()}, results
 
 
 def _count(centres: np.ndarray, geom: Geometry) -> tuple[int, int]:
@@ -311,12 +355,13 @@ def run_updates(params, engine_name, cache_dir, progress=True):
     return pd.DataFrame(rows), traces, lane, volume
 
 
-def run_stage(params: dict, engine_name: str, outdir: Path, seed: int) -> None:
-    """Relax all levels, find the update pulses, write levels.csv, update.csv, run.json, maps and plots."""
+def run_stage(params: dict, engine_name: str, outdir: Path, seed: int, workers: int = 1) -> None:
+    """Relax all levels (in `workers` processes), find the update pulses; write levels.csv, update.csv,
+    run.json, maps and plots."""
     start = time.perf_counter()
     outdir = Path(outdir)
     cache_dir = outdir / ".cache"
-    levels, maps, results = run_levels(params, engine_name, seed, cache_dir)
+    levels, maps, results = run_levels(params, engine_name, seed, cache_dir, workers=workers)
     t_levels = time.perf_counter() - start
     updates, traces, lane, volume = run_updates(params, engine_name, cache_dir)
     geom = geometry(params)
@@ -337,7 +382,7 @@ def run_stage(params: dict, engine_name: str, outdir: Path, seed: int) -> None:
     io.write_json(outdir / "run.json", {
         "stage": "skyrmion_synapse", "engine": first.engine, "engine_version": first.version,
         "wall_time_s": time.perf_counter() - start, "levels_wall_time_s": t_levels,
-        "n_relaxations": len(levels), "seed": seed, "params": params,
+        "n_relaxations": len(levels), "workers": workers, "seed": seed, "params": params,
         "geometry": {**dataclasses.asdict(geom), "length_m": geom.length_m, "width_m": geom.width_m,
                      "boundary_x_m": geom.boundary_x_m, "mtj_area_m2": geom.mtj_area_m2},
         "lane": {**dataclasses.asdict(lane), "length_m": lane.length_m, "width_m": lane.width_m,

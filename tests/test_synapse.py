@@ -19,29 +19,31 @@ def params(**changes) -> dict:
 
 
 @pytest.mark.parametrize("bits", [1, 2, 3, 6])
-def test_mtj_region_holds_every_level(bits):
+def test_every_level_starts_spread_over_its_half(bits):
+    """Level k: k cores under the MTJ, the rest in the reservoir, at least a pitch apart and from free edges."""
     p = params(bits=bits)
     geom = synapse.geometry(p)
     n = 2 ** bits - 1
-    sites = geom.sites("mtj")
-    assert len(sites) >= n
-    assert np.all(sites[:, 0] > geom.boundary_x_m) and np.all(sites[:, 0] < geom.length_m)
-    assert np.all(sites[:, 1] > 0) and np.all(sites[:, 1] < geom.width_m)
-    spacing = np.hypot(*(sites[:, None, :] - sites[None, :, :]).transpose(2, 0, 1))
-    assert spacing[~np.eye(len(sites), dtype=bool)].min() == pytest.approx(p["skyrmion_pitch_m"]) if len(sites) > 1 \
-        else True
-    edge = np.minimum.reduce([sites[:, 1], geom.width_m - sites[:, 1], geom.length_m - sites[:, 0]])
-    assert edge.min() > p["skyrmion_pitch_m"] - p["cell_m"]
-    for k in [0, n // 2, n]:
+    pitch, cell = p["skyrmion_pitch_m"], p["cell_m"]
+    for k in range(n + 1):
         centres = synapse.level_centres(geom, k, n)
-        assert (centres[:, 0] >= geom.boundary_x_m).sum() == k and len(centres) == n
-    assert geom.mtj_mask().sum() * p["cell_m"] ** 2 == pytest.approx(geom.mtj_area_m2)
+        assert len(centres) == n and (centres[:, 0] >= geom.boundary_x_m).sum() == k
+        if n > 1:
+            spacing = np.hypot(*(centres[:, None, :] - centres[None, :, :]).transpose(2, 0, 1))
+            assert spacing[~np.eye(n, dtype=bool)].min() > pitch - cell
+        edge = np.minimum.reduce([centres[:, 0], geom.length_m - centres[:, 0], centres[:, 1],
+                                  geom.width_m - centres[:, 1]])
+        assert edge.min() > pitch - cell
+    full = synapse.spread_centres(geom.site_box("mtj"), geom.n_rows * geom.n_cols)  # a full box: the lattice
+    for axis in (0, 1):
+        assert np.allclose(np.diff(np.unique(full[:, axis].round(12))), pitch, rtol=cell / pitch)
+    assert geom.mtj_mask().sum() * cell ** 2 == pytest.approx(geom.mtj_area_m2)
 
 
 def test_texture_has_down_cores_with_the_dmi_chirality():
     p = params(bits=2)
     geom = synapse.geometry(p)
-    centre = geom.sites("mtj")[0]
+    centre = synapse.level_centres(geom, 1, 1)[0]
     m = synapse.skyrmion_texture(geom, [centre], 6e-9, 5e-9, p["material"]["D_J_per_m2"])
     assert np.allclose(np.linalg.norm(m, axis=-1), 1)
     i, j = (centre / p["cell_m"]).astype(int)
@@ -68,3 +70,14 @@ def test_two_skyrmion_level_relaxes_to_two_cores_under_the_mtj():
     cores = synapse.core_centres(synapse._mz(result.m), geom)
     radius = math.sqrt((synapse._mz(result.m) < 0).sum() * geom.cell_m ** 2 / len(cores) / math.pi)
     assert 3e-9 < radius < 12e-9
+
+
+def test_level_relaxations_in_two_processes_match_one():
+    """Worker processes give the same levels (seeded jitter per level and sample) as the serial loop."""
+    p = params(bits=1, ensemble=1)
+    serial, _, _ = synapse.run_levels(p, "magnumnp", 7, None, progress=False, workers=1)
+    parallel, maps, results = synapse.run_levels(p, "magnumnp", 7, None, progress=False, workers=2)
+    columns = ["level", "sample", "n_skyrmions", "topological_charge", "mz_mean", "conductance_S"]
+    assert np.allclose(serial[columns].to_numpy(), parallel[columns].to_numpy(), rtol=1e-9, atol=0)
+    assert list(parallel["n_skyrmions"]) == [0, 1] and sorted(maps) == [0, 1]
+    assert measure.skyrmion_count(results[1].m, region=synapse.geometry(p).mtj_mask()) == 1

@@ -12,9 +12,9 @@ rule skyrmion_synapse:
         synapse=stable(config["synapse"]),
         engine=ENGINE,
         seed=config["seed"],
-    threads: 1
+    threads: 2  # level relaxations run in parallel processes
     resources:
-        mem_mb=4000,
+        mem_mb=6000,
     conda:
         "../../envs/devices.yaml"
     script:

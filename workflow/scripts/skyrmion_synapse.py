@@ -5,6 +5,7 @@ import torch
 
 from devices import engine, synapse
 
-torch.set_num_threads(snakemake.threads)
-synapse.run_stage(snakemake.params.synapse, engine.resolve_engine(snakemake.params.engine),
-                  Path(snakemake.output.run).parent, seed=snakemake.params.seed)
+if __name__ == "__main__":  # the level relaxations' worker processes import this file again
+    torch.set_num_threads(snakemake.threads)
+    synapse.run_stage(snakemake.params.synapse, engine.resolve_engine(snakemake.params.engine),
+                      Path(snakemake.output.run).parent, seed=snakemake.params.seed, workers=snakemake.threads)
