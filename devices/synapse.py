@@ -30,6 +30,7 @@ and walls move against the charge current (-x for current along +x): motion_sign
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
 import multiprocessing
@@ -266,26 +267,37 @@ def _relax_level_job(*args) -> tuple[dict, engine.Result]:
     return row, dataclasses.replace(result, m=result.m.array)
 
 
-def run_levels(params, engine_name, seed, cache_dir, progress=True, workers=1):
-    """Relax every level x ensemble member in `workers` processes (one torch thread each when > 1).
+def _run_updates_job(*args):
+    """run_updates in a worker process (one torch thread, no progress bar)."""
+    torch.set_num_threads(1)
+    return run_updates(*args, progress=False)
+
+
+def worker_pool(workers: int):
+    """A pool of `workers` spawned processes, or a null context (None) for workers <= 1."""
+    if workers <= 1:
+        return contextlib.nullcontext()
+    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+
+
+def run_levels(params, engine_name, seed, cache_dir, progress=True, pool=None):
+    """Relax every level x ensemble member, in the worker processes of `pool` or here (pool None).
 
     Returns (rows, {level: m_z map}, {level: Result}), maps and Results of sample 0.
     """
     jobs = [(k, s) for k in range(n_sites(params) + 1) for s in range(int(params["ensemble"]))]
     done = []
     with tqdm(total=len(jobs), desc="synapse levels", unit="state", disable=not progress) as bar:
-        if workers <= 1:
+        if pool is None:
             for k, s in jobs:
                 done.append(relax_level(params, engine_name, seed, cache_dir, k, s))
                 bar.update()
         else:
-            context = multiprocessing.get_context("spawn")
+            futures = [pool.submit(_relax_level_job, params, engine_name, seed, cache_dir, k, s) for k, s in jobs]
+            for future in as_completed(futures):
+                future.result()
+                bar.update()
             mesh = geometry(params).mesh()
-            with ProcessPoolExecutor(workers, mp_context=context) as pool:
-                futures = [pool.submit(_relax_level_job, params, engine_name, seed, cache_dir, k, s) for k, s in jobs]
-                for future in as_completed(futures):
-                    future.result()
-                    bar.update()
             done = [(row, dataclasses.replace(result, m=df.Field(mesh, nvdim=3, value=result.m)))
                     for row, result in (future.result() for future in futures)]
     rows = pd.DataFrame([row for row, _ in done])
@@ -356,14 +368,17 @@ def run_updates(params, engine_name, cache_dir, progress=True):
 
 
 def run_stage(params: dict, engine_name: str, outdir: Path, seed: int, workers: int = 1) -> None:
-    """Relax all levels (in `workers` processes), find the update pulses; write levels.csv, update.csv,
-    run.json, maps and plots."""
+    """Relax all levels and find the update pulses (side by side in `workers` processes); write
+    levels.csv, update.csv, run.json, maps and plots."""
     start = time.perf_counter()
     outdir = Path(outdir)
     cache_dir = outdir / ".cache"
-    levels, maps, results = run_levels(params, engine_name, seed, cache_dir, workers=workers)
-    t_levels = time.perf_counter() - start
-    updates, traces, lane, volume = run_updates(params, engine_name, cache_dir)
+    with worker_pool(workers) as pool:
+        pending = None if pool is None else pool.submit(_run_updates_job, params, engine_name, cache_dir)
+        levels, maps, results = run_levels(params, engine_name, seed, cache_dir, pool=pool)
+        t_levels = time.perf_counter() - start
+        updates, traces, lane, volume = run_updates(params, engine_name, cache_dir) if pool is None \
+            else pending.result()
     geom = geometry(params)
     first = next(iter(results.values()))
     radius = None

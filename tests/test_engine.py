@@ -112,6 +112,8 @@ def test_fast_operator_equals_magnumnp_terms(n):
         E_ref = float(sum(t.E(model.state) for t in model.local_terms) + demag.E(model.state))
     assert float((h - h_ref).abs().max()) < 1e-12 * float(h_ref.abs().max())
     assert model.energy(m, h) == pytest.approx(E_ref, rel=1e-12)
+    h32 = model.single().field(m.float())  # the float32 copy used by loose relaxations
+    assert h32.dtype == torch.float32 and float((h32.double() - h).abs().max()) < 1e-5 * float(h.abs().max())
     assert float(m[~model.mask.expand_as(m)].abs().max()) == 0  # empty cells stay empty
 
 

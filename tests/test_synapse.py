@@ -75,8 +75,9 @@ def test_two_skyrmion_level_relaxes_to_two_cores_under_the_mtj():
 def test_level_relaxations_in_two_processes_match_one():
     """Worker processes give the same levels (seeded jitter per level and sample) as the serial loop."""
     p = params(bits=1, ensemble=1)
-    serial, _, _ = synapse.run_levels(p, "magnumnp", 7, None, progress=False, workers=1)
-    parallel, maps, results = synapse.run_levels(p, "magnumnp", 7, None, progress=False, workers=2)
+    serial, _, _ = synapse.run_levels(p, "magnumnp", 7, None, progress=False)
+    with synapse.worker_pool(2) as pool:
+        parallel, maps, results = synapse.run_levels(p, "magnumnp", 7, None, progress=False, pool=pool)
     columns = ["level", "sample", "n_skyrmions", "topological_charge", "mz_mean", "conductance_S"]
     assert np.allclose(serial[columns].to_numpy(), parallel[columns].to_numpy(), rtol=1e-9, atol=0)
     assert list(parallel["n_skyrmions"]) == [0, 1] and sorted(maps) == [0, 1]
