@@ -67,3 +67,11 @@ def test_tiny_profile_end_to_end_and_targeted_rerun(workdir, data_dir):
     assert planned_jobs(plan.stdout) == {"dw_activation": 1, "tables": 1, "train": 1, "evaluate": 1,
                                          "summary": 1, "all": 1}, plan.stdout[-3000:]
     assert "wildcards: dataset=fashion_mnist, variant=hardware" in plan.stdout
+
+    changed = yaml.safe_load((REPO / "tests" / "tiny.yaml").read_text())
+    changed["synapse"]["barrier"]["Ku_increase_J_per_m3"] = 4.0e4
+    (workdir / "changed.yaml").write_text(yaml.safe_dump(changed))
+    plan = snakemake(["-n", "--cores", "2", "--configfile", "changed.yaml", "--config", f"data_dir={data_dir}"],
+                     workdir, timeout=300)
+    assert planned_jobs(plan.stdout) == {"skyrmion_synapse": 1, "tables": 1, "train": 1, "evaluate": 1,
+                                         "summary": 1, "all": 1}, plan.stdout[-3000:]
