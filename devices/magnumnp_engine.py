@@ -311,6 +311,10 @@ class Model:
         """Field of the energy and current-driven terms (A/m) that enters the LLG equation."""
         return self.field(m) + self.drive_field(m)
 
+    def unit(self, m):
+        """m renormalised to |m| = 1 in the magnetic cells (empty cells stay zero)."""
+        return m / torch.where(self.mask, m.norm(dim=-1, keepdim=True), torch.ones_like(self.Ms))
+
     def single(self) -> "Model":
         """A float32 copy for the energy terms only (relaxation): the same operators, half the memory traffic."""
         if self.L_drive is not None:
@@ -345,9 +349,9 @@ class _Demag:
     def __init__(self, state, term):
         n = state.mesh.n
         self.n = n
-        self.dims = [d for d in range(3) if n[d] > 1]
         padded = [_fft_size(2 * n[d] - 1) if n[d] > 1 else 1 for d in range(3)]
-        self.shape = [padded[d] for d in self.dims]
+        self.shape = [padded[d] for d in range(3) if n[d] > 1]
+        self.dims = [d + 1 for d in range(3) if n[d] > 1]  # axes of the component-first (3, nx, ny, nz) array
         term._shape = lambda state: padded
         key = (n, state.mesh.dx, str(state.device))
         if key not in self._kernels:
@@ -359,12 +363,11 @@ class _Demag:
 
     def __call__(self, M):
         Mk = M.movedim(-1, 0)
-        dims = [d + 1 for d in self.dims]
-        if dims:
-            Mk = torch.fft.rfftn(Mk, s=self.shape, dim=dims)
+        if self.dims:
+            Mk = torch.fft.rfftn(Mk, s=self.shape, dim=self.dims)
         hk = torch.stack([sum(Nab * Mk[b] for b, Nab in row) for row in self.rows])
-        if dims:
-            hk = torch.fft.irfftn(hk, s=self.shape, dim=dims)[:, :self.n[0], :self.n[1], :self.n[2]]
+        if self.dims:
+            hk = torch.fft.irfftn(hk, s=self.shape, dim=self.dims)[:, :self.n[0], :self.n[1], :self.n[2]]
         return hk.movedim(0, -1)
 
 
@@ -465,7 +468,7 @@ def _llg(model, t_s, n_steps, settled, atol):
         except RuntimeError as e:  # RKF45 reports a NaN error norm this way
             raise EngineError(f"magnumnp LLG integration failed near t = {t:.4g} s: {e}") from e
         t = k * dt
-        m = m / torch.where(model.mask, m.norm(dim=-1, keepdim=True), torch.ones_like(model.Ms))
+        m = model.unit(m)
         avg = (m.sum((0, 1, 2)) / n_mag).tolist()
         rows.append([t, *avg, model.energy(m, model.field(m))])
         if settled is not None and settled(m_prev, m, dt):
@@ -484,9 +487,7 @@ def relax(system: mm.System, *, tol: float, timeout_s: float | None = None):
     """
     model = Model(system)
     m, rows = minimise(model.single() if tol >= SINGLE_PRECISION_TOL else model, tol)
-    m = m.double()
-    m = m / torch.where(model.mask, m.norm(dim=-1, keepdim=True), torch.ones_like(model.Ms))
-    return m.cpu().numpy(), pd.DataFrame(rows, columns=TABLE_COLUMNS)
+    return model.unit(m.double()).cpu().numpy(), pd.DataFrame(rows, columns=TABLE_COLUMNS)
 
 
 def steady_state(system: mm.System, *, sot, tol: float, max_time_s: float | None = None,
