@@ -27,7 +27,7 @@ import ubermagutil.typesystem as ts
 
 ENGINES = ("oommf", "magnumnp")
 TABLE_COLUMNS = ["t_s", "mx", "my", "mz", "E_J"]
-CACHE_SCHEMA = 2  # bump when a solver changes what identical inputs produce
+CACHE_SCHEMA = 3  # bump when a solver changes what identical inputs produce
 
 
 class EngineError(Exception):

@@ -10,10 +10,10 @@ magnum.np's harmonic face averages couple no magnetic cell to an empty one.
 Speed: the local terms (exchange, DMI, anisotropy, Zeeman, SOT) are affine and couple only
 nearest neighbours, so their exact discrete operator is read off magnum.np's own field terms with
 21 probe evaluations (a distance-2 colouring of the grid) into one sparse matrix; the demag field
-is one FFT convolution with magnum.np's Newell kernel. Relaxation is a Barzilai-Borwein descent on
-the sphere with a cap on the rotation per step; a steady state under a constant current is the same
-descent with the current-driven field added; dynamics is the Landau-Lifshitz-Gilbert equation
-integrated by magnum.np's RKF45.
+is one FFT convolution with magnum.np's Newell kernel. Relaxation is a preconditioned L-BFGS over
+the spins' rotation vectors with a cap on the rotation per step; a steady state under a constant
+current is a Barzilai-Borwein descent along the torque with the current-driven field added; dynamics
+is the Landau-Lifshitz-Gilbert equation integrated by magnum.np's RKF45.
 
 magnum.np is imported lazily; its import-time changes to torch (default dtype and device), its GPU
 probe (skipped through CUDA_DEVICE, set to -1 when torch sees no GPU) and its process title are
@@ -41,6 +41,7 @@ import ubermagutil.typesystem as ts  # noqa: E402
 from devices.engine import TABLE_COLUMNS, EngineError  # noqa: E402
 
 _MAGNUMNP = None
+MU0 = 4e-7 * math.pi
 
 # ubermag crystal class -> magnum.np DMI vectors (e_x, e_y, e_z); D_magnumnp = -D_ubermag for all.
 _DMI_VECTORS = {
@@ -178,10 +179,14 @@ class Model:
                 return torch.as_tensor(np.ascontiguousarray(a), dtype=torch.float64, device=self.dev)
             material = {"Ms": tensor(Ms)}
             terms, self.demag = [], None
+            Ms_safe = np.where(magnetic, Ms, np.inf)
+            self.exchange_stiffness, self.local_stiffness = 0.0, 0.0  # preconditioner scales (A m, A/m)
             for i, term in enumerate(system.energy):
                 name = type(term).__name__
                 if isinstance(term, mm.Exchange):
-                    material[f"A{i}"] = tensor(_cell_array(term.A, mesh, 1, "Exchange A") * magnetic)
+                    A = _cell_array(term.A, mesh, 1, "Exchange A")
+                    material[f"A{i}"] = tensor(A * magnetic)
+                    self.exchange_stiffness += float(np.max(2 * np.abs(A) / (MU0 * Ms_safe)))
                     terms.append(mn.ExchangeField(A=f"A{i}"))
                 elif isinstance(term, mm.DMI):
                     if term.crystalclass not in _DMI_VECTORS:
@@ -195,15 +200,20 @@ class Model:
                     K = term.K if _is_set(term.K) else term.K1
                     u = _cell_array(term.u, mesh, 3, "UniaxialAnisotropy u")
                     u = u / np.linalg.norm(u, axis=-1, keepdims=True)
-                    material[f"K{i}"] = tensor(_cell_array(K, mesh, 1, "UniaxialAnisotropy K") * magnetic)
+                    K = _cell_array(K, mesh, 1, "UniaxialAnisotropy K")
+                    material[f"K{i}"] = tensor(K * magnetic)
+                    self.local_stiffness += float(np.max(2 * np.abs(K) / (MU0 * Ms_safe)))
                     material[f"u{i}"] = tensor(u)
                     terms.append(mn.UniaxialAnisotropyField(Ku=f"K{i}", Ku_axis=f"u{i}"))
                 elif isinstance(term, mm.Demag):
                     self.demag = _Demag(self.state, mn.DemagField())
+                    self.local_stiffness += float(Ms.max())
                 elif isinstance(term, mm.Zeeman):
                     if any(_is_set(getattr(term, a)) for a in ("wave", "func", "tcl_strings")):
                         raise EngineError("time-dependent Zeeman fields are not supported by the magnumnp engine")
-                    terms.append(mn.ExternalField(tensor(_cell_array(term.H, mesh, 3, "Zeeman H"))))
+                    H = _cell_array(term.H, mesh, 3, "Zeeman H")
+                    terms.append(mn.ExternalField(tensor(H)))
+                    self.local_stiffness += float(np.linalg.norm(H, axis=-1).max())
                 else:
                     raise EngineError(f"energy term {name} is not supported by the magnumnp engine")
             self.state.material = material
@@ -216,7 +226,7 @@ class Model:
                 self.L_drive = _csr(L_sot)
         self.Ms, self.m0 = tensor(Ms), tensor(m0)
         self.mask = self.Ms > 0
-        self.weight = self.Ms * float(np.prod(self.cell)) * 4e-7 * math.pi  # mu0 Ms V (J/(A/m))
+        self.weight = self.Ms * float(np.prod(self.cell)) * MU0  # mu0 Ms V (J/(A/m))
 
     def _translate_dynamics(self, system, sot, tensor, material, mesh):
         """LLG parameters and Slonczewski STT terms; returns the probed SOT operator (L, h0)."""
@@ -384,47 +394,147 @@ def _fft_size(n: int) -> int:
         size += 1
 
 
+class _Preconditioner:
+    """v -> (c0 - c1 Laplacian)^-1 v per component, by FFT on the (periodically closed) grid.
+
+    c0 = model.local_stiffness (A/m: anisotropy fields, Ms for demag, |H| of Zeeman), c1 =
+    model.exchange_stiffness (2A/(mu0 Ms), A m): the curvature of the energy about a uniform state.
+    Maps a torque field (A/m) to a rotation (rad) and damps the stiff short-wavelength exchange modes.
+    """
+
+    def __init__(self, model: Model):
+        dtype = model.m0.dtype
+        c0 = model.local_stiffness if model.local_stiffness > 0 else 1.0
+        self.dims = [d for d in range(3) if model.n[d] > 1]
+        self.s = [model.n[d] for d in self.dims]
+        lap = torch.zeros([model.n[d] for d in self.dims[:-1]] + [model.n[self.dims[-1]] // 2 + 1]
+                          if self.dims else [], dtype=torch.float64, device=model.m0.device)
+        for i, d in enumerate(self.dims):
+            freq = (torch.fft.rfftfreq if i == len(self.dims) - 1 else torch.fft.fftfreq)(
+                model.n[d], dtype=torch.float64, device=model.m0.device)
+            shape = [1] * len(self.dims)
+            shape[i] = -1
+            lap = lap + ((2 - 2 * torch.cos(2 * math.pi * freq)) / model.cell[d] ** 2).reshape(shape)
+        self.kernel = (1.0 / (c0 + model.exchange_stiffness * lap)).to(dtype)
+
+    def __call__(self, v):
+        if not self.dims:
+            return v * self.kernel
+        vk = torch.fft.rfftn(v, s=self.s, dim=self.dims)
+        shape = [1] * 4
+        for i, d in enumerate(self.dims):
+            shape[d] = self.kernel.shape[i]
+        return torch.fft.irfftn(vk * self.kernel.reshape(shape), s=self.s, dim=self.dims)
+
+
 def minimise(model: Model, tol: float, max_iter: int = 200000, max_angle: float = 0.1, driven: bool = False):
-    """Barzilai-Borwein energy minimisation on the sphere until max |m x H| < tol (A/m).
+    """Minimise the energy until max |m x H| < tol (A/m); driven=True finds a steady state under a current.
 
-    driven=True adds the current-driven field to H (model built with dynamics=True): the descent then
-    stops at a steady state of the LLG equation under that current, m x (H + H_drive) = 0, which
-    does not depend on the damping. E_J in the rows stays the energy of the energy terms.
-
-    Each step rotates m by the semi-implicit midpoint (Cayley) map m' = ((4 - t^2 g^2) m - 4 t m x g)
-    / (4 + t^2 g^2), g = m x H, which keeps |m| = 1 (Goldfarb 2009, Abert 2014). The step t alternates
-    the two BB formulas and is capped so that no spin turns by more than about max_angle (rad) per
-    step: large steps would carry metastable textures (skyrmions) over their energy barrier.
+    Without a current: preconditioned L-BFGS on the rotation vectors of the spins (see _lbfgs).
+    driven=True (model built with dynamics=True) adds the current-driven field to H; that field is
+    not the gradient of an energy, so the steady state m x (H + H_drive) = 0 (which does not depend
+    on the damping) is found by the Barzilai-Borwein descent of _descend. E_J in the rows stays the
+    energy of the energy terms. No spin turns by more than max_angle (rad) per step: larger steps
+    would carry metastable textures (skyrmions) over their energy barrier.
     Returns (m, rows) with rows of (iteration, mx, my, mz, E_J).
     """
     with threads_for(model.m0.numel() // 3):
-        return _minimise(model, tol, max_iter, max_angle, driven)
+        if driven:
+            return _descend(model, tol, max_iter, max_angle)
+        return _lbfgs(model, tol, max_iter, max_angle)
 
 
-def _minimise(model, tol, max_iter, max_angle, driven):
-    torque = (lambda m, h: torch.linalg.cross(m, h + model.drive_field(m))) if driven else torch.linalg.cross
+def _rotate(m, w):
+    """m rotated by the rotation vectors w (perpendicular to m) with the Cayley map (keeps |m| = 1)."""
+    w2 = (w * w).sum(-1, keepdim=True)
+    return ((4 - w2) * m + 4 * torch.linalg.cross(w, m)) / (4 + w2)
+
+
+def _tangent(m, v, mask):
+    """The part of v perpendicular to the unit m, zero in empty cells (mask False)."""
+    return (v - (m * v).sum(-1, keepdim=True) * m) * mask
+
+
+def _check(it, max_iter, g_max, tol, what):
+    if it == max_iter:
+        raise EngineError(f"magnumnp {what} did not reach max|m x H| < {tol} A/m in {max_iter} iterations "
+                          f"(reached {g_max:.3g} A/m)")
+
+
+def _lbfgs(model, tol, max_iter, max_angle, memory=5):
+    """Limited-memory BFGS over the rotation vectors w of the spins (Ivanov et al. 2021, LBFGS-OSO).
+
+    The gradient of the energy (in field units) with respect to w is g = -m x H. Each step w = -B g,
+    with B the two-loop L-BFGS inverse Hessian built on the exchange preconditioner (_Preconditioner)
+    from the last `memory` pairs (s = w, y = g_new - g; dropped when s.y <= 0), scaled down when a
+    spin would turn by more than max_angle. Curvature pairs capture the soft collective modes of
+    crowded skyrmion lattices (cores shifting together) that a plain descent creeps along for
+    thousands of steps while the conductance drifts by several level gaps.
+    """
+    precondition = _Preconditioner(model)
+    n_mag = model.mask.sum()
     m = model.m0.clone()
     h = model.field(m)
-    g = torque(m, h)
+    g = -torch.linalg.cross(m, h)
+    pairs, gamma, rows = [], None, []
+    for it in range(max_iter + 1):
+        g_max = float((g * g).sum(-1).max().sqrt())
+        rows.append([it, *(m.sum((0, 1, 2)) / n_mag).tolist(), model.energy(m, h)])
+        if g_max < tol:
+            break
+        _check(it, max_iter, g_max, tol, "relaxation")
+        q, alphas = g, []
+        for s, y, rho in reversed(pairs):
+            alphas.append(rho * float((s * q).sum()))
+            q = q - alphas[-1] * y
+        r = _tangent(m, precondition(q), model.mask)
+        r = r * (gamma if gamma is not None else max_angle / float((r * r).sum(-1).max().sqrt()))
+        for (s, y, rho), a in zip(pairs, reversed(alphas)):
+            r = r + (a - rho * float((y * r).sum())) * s
+        w = -_tangent(m, r, model.mask)
+        w_max = float((w * w).sum(-1).max().sqrt())
+        if w_max > max_angle:
+            w = w * (max_angle / w_max)
+        m_new = _rotate(m, w)
+        h = model.field(m_new)
+        g_new = -torch.linalg.cross(m_new, h)
+        y = g_new - g
+        sy = float((w * y).sum())
+        if sy > 0 and math.isfinite(sy):
+            gamma = sy / float((y * precondition(y)).sum())
+            pairs = (pairs + [(w, y, 1.0 / sy)])[-memory:]
+        else:
+            pairs = []
+        m, g = m_new, g_new
+    return m, np.array(rows)
+
+
+def _descend(model, tol, max_iter, max_angle):
+    """Barzilai-Borwein descent along the torque of the energy and current-driven fields.
+
+    Each step rotates m by the semi-implicit midpoint (Cayley) map with rotation vector tau m x H_t
+    (Goldfarb 2009, Abert 2014); the step tau alternates the two BB formulas and is capped at
+    max_angle / max |m x H_t|.
+    """
+    def torque(m):
+        h = model.field(m)
+        return h, torch.linalg.cross(m, h + model.drive_field(m))
+    m = model.m0.clone()
+    h, g = torque(m)
     dm = torch.linalg.cross(m, g)
     n_mag = model.mask.sum()
     rows = []
     tau = None
     for it in range(max_iter + 1):
-        g2 = (g * g).sum(-1, keepdim=True)
-        g_max = float(g2.max().sqrt())
+        g_max = float((g * g).sum(-1).max().sqrt())
         rows.append([it, *(m.sum((0, 1, 2)) / n_mag).tolist(), model.energy(m, h)])
         if g_max < tol:
             break
-        if it == max_iter:
-            raise EngineError(f"magnumnp {'steady-state search' if driven else 'relaxation'} did not reach max|m x H| < {tol} A/m in {max_iter} "
-                              f"iterations (reached {g_max:.3g} A/m)")
+        _check(it, max_iter, g_max, tol, "steady-state search")
         cap = max_angle / g_max
         tau = cap if tau is None else min(tau, cap)
-        t2g2 = tau * tau * g2
-        m_new = ((4 - t2g2) * m - 4 * tau * dm) / (4 + t2g2)
-        h = model.field(m_new)
-        g = torque(m_new, h)
+        m_new = _rotate(m, tau * g)
+        h, g = torque(m_new)
         dm_new = torch.linalg.cross(m_new, g)
         s, y = m_new - m, dm_new - dm
         sy = float((s * y).sum())

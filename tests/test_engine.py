@@ -117,6 +117,35 @@ def test_fast_operator_equals_magnumnp_terms(n):
     assert float(m[~model.mask.expand_as(m)].abs().max()) == 0  # empty cells stay empty
 
 
+def test_preconditioner_inverts_the_uniform_state_curvature():
+    """A plane wave along x comes back divided by c0 + c1 (2 - 2 cos k dx) / dx^2, c0 = 2K/(mu0 Ms) + Ms, c1 = 2A/(mu0 Ms)."""
+    n, dx = (12, 5, 3), 2e-9
+    mesh = df.Mesh(p1=(0, 0, 0), p2=(n[0] * dx, n[1] * dx, n[2] * 1e-9), cell=(dx, dx, 1e-9))
+    system = mm.System(name="pc")
+    system.energy = mm.Exchange(A=A) + mm.UniaxialAnisotropy(K=KU, u=(0, 0, 1)) + mm.Demag()
+    system.m = df.Field(mesh, nvdim=3, value=(0, 0, 1), norm=MS)
+    model = magnumnp_engine.Model(system)
+    c0, c1 = 2 * KU / (MU0 * MS) + MS, 2 * A / (MU0 * MS)
+    assert model.local_stiffness == pytest.approx(c0, rel=1e-12)
+    assert model.exchange_stiffness == pytest.approx(c1, rel=1e-12)
+    j = 3
+    x = (np.arange(n[0]) + 0.5) * dx
+    wave = np.broadcast_to(np.cos(2 * math.pi * j * x / (n[0] * dx))[:, None, None, None], (*n, 3)).copy()
+    out = magnumnp_engine._Preconditioner(model)(torch.as_tensor(wave)).numpy()
+    expected = wave / (c0 + c1 * (2 - 2 * math.cos(2 * math.pi * j / n[0])) / dx ** 2)
+    assert np.allclose(out, expected, rtol=1e-10, atol=1e-10 * np.abs(expected).max())
+
+
+def test_lbfgs_and_bb_descent_reach_the_same_skyrmion():
+    """Two independent minimisers (L-BFGS of relax, the BB descent of steady states) end in the same state."""
+    model = magnumnp_engine.Model(disk_system())
+    m_lbfgs, rows_lbfgs = magnumnp_engine.minimise(model, tol=1.0)
+    m_bb, rows_bb = magnumnp_engine._descend(model, 1.0, 200000, 0.1)
+    assert float((m_lbfgs - m_bb).abs().max()) < 1e-3
+    assert rows_lbfgs[-1, -1] == pytest.approx(rows_bb[-1, -1], rel=1e-8)
+    assert len(rows_lbfgs) < len(rows_bb)
+
+
 @pytest.mark.parametrize("crystalclass, helix, sign", [
     ("Cnv_z", lambda kx: (np.sin(kx), 0 * kx, np.cos(kx)), -1),   # w = D (m.grad mz - mz div m) = -D k
     ("T", lambda kx: (0 * kx, np.sin(kx), np.cos(kx)), +1),        # w = D m.(curl m) = +D k
