@@ -403,28 +403,23 @@ class _Preconditioner:
     """
 
     def __init__(self, model: Model):
-        dtype = model.m0.dtype
         c0 = model.local_stiffness if model.local_stiffness > 0 else 1.0
         self.dims = [d for d in range(3) if model.n[d] > 1]
         self.s = [model.n[d] for d in self.dims]
-        lap = torch.zeros([model.n[d] for d in self.dims[:-1]] + [model.n[self.dims[-1]] // 2 + 1]
-                          if self.dims else [], dtype=torch.float64, device=model.m0.device)
-        for i, d in enumerate(self.dims):
-            freq = (torch.fft.rfftfreq if i == len(self.dims) - 1 else torch.fft.fftfreq)(
-                model.n[d], dtype=torch.float64, device=model.m0.device)
-            shape = [1] * len(self.dims)
-            shape[i] = -1
+        lap = torch.zeros((), dtype=torch.float64, device=model.m0.device)
+        for d in self.dims:  # eigenvalues of the discrete Laplacian, broadcast over (nx, ny, nz, 3) spectra
+            fftfreq = torch.fft.rfftfreq if d == self.dims[-1] else torch.fft.fftfreq
+            freq = fftfreq(model.n[d], dtype=torch.float64, device=model.m0.device)
+            shape = [1, 1, 1, 1]
+            shape[d] = -1
             lap = lap + ((2 - 2 * torch.cos(2 * math.pi * freq)) / model.cell[d] ** 2).reshape(shape)
-        self.kernel = (1.0 / (c0 + model.exchange_stiffness * lap)).to(dtype)
+        self.kernel = (1.0 / (c0 + model.exchange_stiffness * lap)).to(model.m0.dtype)
 
     def __call__(self, v):
         if not self.dims:
             return v * self.kernel
         vk = torch.fft.rfftn(v, s=self.s, dim=self.dims)
-        shape = [1] * 4
-        for i, d in enumerate(self.dims):
-            shape[d] = self.kernel.shape[i]
-        return torch.fft.irfftn(vk * self.kernel.reshape(shape), s=self.s, dim=self.dims)
+        return torch.fft.irfftn(vk * self.kernel, s=self.s, dim=self.dims)
 
 
 def minimise(model: Model, tol: float, max_iter: int = 200000, max_angle: float = 0.1, driven: bool = False):
@@ -466,7 +461,7 @@ def _lbfgs(model, tol, max_iter, max_angle, memory=5):
 
     The gradient of the energy (in field units) with respect to w is g = -m x H. Each step w = -B g,
     with B the two-loop L-BFGS inverse Hessian built on the exchange preconditioner (_Preconditioner)
-    from the last `memory` pairs (s = w, y = g_new - g; dropped when s.y <= 0), scaled down when a
+    from the last `memory` pairs (s = w, y = g_new - g; all dropped when s.y <= 0), scaled down when a
     spin would turn by more than max_angle. Curvature pairs capture the soft collective modes of
     crowded skyrmion lattices (cores shifting together) that a plain descent creeps along for
     thousands of steps while the conductance drifts by several level gaps.
