@@ -84,8 +84,44 @@ def synapse_levels(raw: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
            "spread_per_level_S": table["conductance_std_S"].tolist(),
            "max_relative_spread": float(table["conductance_std_S"].max() / span) if span > 0 else float("nan"),
            "n_skyrmions_match_level": bool((table["n_skyrmions"] == table["level"]).all()),
-           "ensemble_size": int(grouped.size().max())}
+           "ensemble_size": int(grouped.size().max()),
+           **level_separation(raw), **charge_check(raw)}
     return table, fit
+
+
+def level_separation(raw: pd.DataFrame) -> dict:
+    """Smallest gap between neighbouring ensemble-mean levels (S) against the spread of either level.
+
+    Spread of a level: its ensemble standard deviation, and its full range (max - min, the stricter).
+    Ratios are gap / the larger spread of the two levels, minimised over neighbour pairs (inf when
+    no level spreads).
+    """
+    G = raw.groupby("level")["conductance_S"]
+    gaps = np.abs(np.diff(G.mean().sort_index().to_numpy()))
+    if gaps.size == 0:
+        return {}
+    std = G.std(ddof=0).sort_index().to_numpy()
+    full_range = (G.max() - G.min()).sort_index().to_numpy()
+
+    def min_ratio(spread):
+        worst = np.maximum(spread[:-1], spread[1:])
+        return float(np.min(np.where(worst > 0, gaps / np.where(worst > 0, worst, 1.0), np.inf)))
+    return {"min_level_gap_S": float(gaps.min()), "min_gap_level": int(G.mean().sort_index().index[gaps.argmin()]),
+            "min_gap_over_std": min_ratio(std), "min_gap_over_range": min_ratio(full_range)}
+
+
+def charge_check(raw: pd.DataFrame) -> dict:
+    """Per relaxed state, whether it holds exactly k cores under the MTJ, and the largest deviation of
+    |topological charge| (counted away from free edges) from k, per skyrmion (for k = 0: |Q| itself)."""
+    if "topological_charge" not in raw:
+        return {}
+    k = raw["level"].to_numpy(float)
+    deviation = np.abs(np.abs(raw["topological_charge"].to_numpy(float)) - k) / np.maximum(k, 1.0)
+    worst = int(np.argmax(deviation))
+    return {"all_states_hold_k_cores": bool((raw["n_skyrmions"] == raw["level"]).all()),
+            "max_charge_deviation_per_skyrmion": float(deviation[worst]),
+            "max_charge_deviation_state": {"level": int(raw["level"].iloc[worst]),
+                                           "sample": int(raw["sample"].iloc[worst])} if "sample" in raw else None}
 
 
 def synapse_update(raw: pd.DataFrame) -> pd.DataFrame:

@@ -82,6 +82,21 @@ def test_levels_fit(built):
     assert 0 < fit["level_nonlinearity"] < 0.1 and fit["monotonic"] and fit["n_skyrmions_match_level"]
 
 
+def test_levels_separation_and_charge_check():
+    """Gap over spread against hand values; one state with a lost core and a short charge is flagged."""
+    raw = pd.DataFrame({"level": [0, 0, 1, 1, 2, 2], "sample": [0, 1] * 3, "n_skyrmions": [0, 0, 1, 1, 2, 1],
+                        "topological_charge": [0.01, -0.02, -0.97, -1.0, -1.9, -1.0],
+                        "conductance_S": [10.0, 10.2, 8.0, 8.4, 7.0, 7.2]})
+    _, fit = tables.synapse_levels(raw.assign(mz_mean=0.0))
+    # means 10.1, 8.2, 7.1: gaps 1.9, 1.1; ranges 0.2, 0.4, 0.2; std = range / 2
+    assert fit["min_level_gap_S"] == pytest.approx(1.1) and fit["min_gap_level"] == 1
+    assert fit["min_gap_over_range"] == pytest.approx(1.1 / 0.4)
+    assert fit["min_gap_over_std"] == pytest.approx(1.1 / 0.2)
+    assert not fit["all_states_hold_k_cores"]
+    assert fit["max_charge_deviation_per_skyrmion"] == pytest.approx(0.5)
+    assert fit["max_charge_deviation_state"] == {"level": 2, "sample": 1}
+
+
 def test_update_keeps_the_least_energy_success_per_direction(built):
     update, meta = tables.read_table(built / "synapse_update")
     assert update["direction"].tolist() == ["potentiation", "depression"]
