@@ -41,6 +41,10 @@ def test_tiny_profile_end_to_end_and_targeted_rerun(workdir, data_dir):
     assert summary["classifier_fd"].notna().all() and (summary["classifier_fd"] >= 0).all()
     hardware = summary.set_index("variant").loc["hardware"]
     assert hardware["test_energy_nJ_per_image"] > 0 and hardware["train_energy_nJ_per_image"] > 0  # NaN fails
+    breakdown = pd.read_csv(workdir / "results" / "energy_breakdown.csv").groupby("phase")["energy_nJ_per_image"].sum()
+    assert breakdown["test"] == pytest.approx(hardware["test_energy_nJ_per_image"], rel=1e-9)
+    assert breakdown["train"] == pytest.approx(hardware["train_energy_nJ_per_image"], rel=1e-9)
+    assert (workdir / "results" / "energy_breakdown.png").stat().st_size > 5000
     updates = pd.read_csv(workdir / "results" / "tables" / "synapse_update.csv")
     assert updates["energy_J"].notna().all() and (updates["energy_J"] > 0).all()
     for name in ["synapse_levels", "synapse_update", "activation_transfer", "activation_energy"]:

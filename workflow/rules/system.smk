@@ -85,9 +85,14 @@ rule evaluate:
 rule summary:
     input:
         metrics=expand("results/system/{dataset}/{variant}/metrics.json", dataset=DATASETS, variant=VARIANTS),
+        energy=expand("results/system/{dataset}/hardware/energy.csv", dataset=DATASETS)
+        if "hardware" in VARIANTS else [],
     output:
         table=report("results/summary.csv", caption="../report/summary.rst", category="Summary"),
         plot=report("results/summary.png", caption="../report/summary_plot.rst", category="Summary"),
+        energy_table="results/energy_breakdown.csv",
+        energy_plot=report("results/energy_breakdown.png", caption="../report/energy_breakdown.rst",
+                           category="Summary"),
     conda:
         "../../envs/system.yaml"
     script:

@@ -1,10 +1,15 @@
-"""Rule summary: results/summary.csv and its plot, beside the reference numbers."""
+"""Rule summary: results/summary.csv and its plot beside the reference numbers; the energy breakdown of the
+hardware runs by component (table and per-layer plot)."""
 from pathlib import Path
 
 from system.io import atomic_path, write_csv
-from system.summary import build_summary, plot_summary
+from system.summary import build_summary, energy_by_component, plot_energy_breakdown, plot_summary
 
 summary = build_summary([Path(p) for p in snakemake.input.metrics])
 write_csv(Path(snakemake.output.table), summary)
 with atomic_path(Path(snakemake.output.plot)) as tmp:
     plot_summary(summary, tmp)
+energy_files = {Path(p).parent.parent.name: Path(p) for p in snakemake.input.energy}
+write_csv(Path(snakemake.output.energy_table), energy_by_component(energy_files))
+with atomic_path(Path(snakemake.output.energy_plot)) as tmp:
+    plot_energy_breakdown(energy_files, tmp)

@@ -1,0 +1,32 @@
+"""Summary: energy per component from the evaluate breakdowns, shares, sources, and the breakdown plot."""
+
+import pandas as pd
+import pytest
+
+from system import energy
+from system.summary import energy_by_component, plot_energy_breakdown
+
+
+def write_breakdown(path, rows):
+    frame = pd.DataFrame(rows, columns=["phase", *energy.COLUMNS])
+    frame.to_csv(path, index=False)
+    return path
+
+
+def test_components_sum_over_layers_with_shares_and_sources(tmp_path):
+    rows = [["test", "generator", "g1", "forward", "crossbar_read", 10, 1e-12, "src A", 1e-11],
+            ["test", "generator", "g2", "forward", "crossbar_read", 30, 1e-12, "src B", 3e-11],
+            ["test", "generator", "g1", "forward", "activation_relu", 4, 1.5e-12, "activation_energy", 6e-12],
+            ["train", "generator", "g1", "update", "update_potentiation", 0.5, 2e-15, "synapse_update", 1e-15]]
+    files = {"fashion_mnist": write_breakdown(tmp_path / "energy.csv", rows),
+             "anime_faces": write_breakdown(tmp_path / "float.csv", [])}
+    table = energy_by_component(files)
+    assert set(table["dataset"]) == {"fashion_mnist"}  # an empty breakdown (no device energy) is skipped
+    test = table[table["phase"] == "test"].set_index("component")
+    assert list(test.index) == ["crossbar_read", "activation_relu"]  # largest first
+    assert test.loc["crossbar_read", "energy_nJ_per_image"] == pytest.approx(0.04)
+    assert test.loc["crossbar_read", "count"] == 40 and test.loc["crossbar_read", "sources"] == "src A; src B"
+    assert test["energy_nJ_per_image"].sum() == pytest.approx(sum(r[-1] for r in rows[:3]) * 1e9)
+    assert test["share"].sum() == pytest.approx(1.0) and test.loc["activation_relu", "share"] == pytest.approx(6 / 46)
+    plot_energy_breakdown({"fashion_mnist": files["fashion_mnist"]}, tmp_path / "breakdown.png")
+    assert (tmp_path / "breakdown.png").stat().st_size > 5000
