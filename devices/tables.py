@@ -161,7 +161,8 @@ def transfer_fit(j: np.ndarray, current_A: np.ndarray, output: np.ndarray) -> di
     ReLU whose MTJ the wall reaches only past a threshold). slope (1/A) and R^2 of a line through it;
     threshold (A) where that line crosses 0; leak ratio = slope of a line through j <= 0 / slope;
     saturation = 1 - slope over the top quarter of the positive inputs / slope (0 linear, 1 flat);
-    the largest |output| at negative inputs.
+    the largest |output| at negative inputs; max_decrease, the largest drop of the output between
+    neighbouring inputs (0 for a monotonic curve, in units of the output at j_max).
     """
     pos, neg = j > 0, j <= 0
     work = pos & (output >= WORKING_OUTPUT)
@@ -178,7 +179,8 @@ def transfer_fit(j: np.ndarray, current_A: np.ndarray, output: np.ndarray) -> di
             "saturation": float(1 - top_slope / slope), "linearity_r2": float(r2),
             "working_range_A_m2": [float(j[work].min()), float(j[work].max())],
             "output_at_minus_j_max": float(output[0]),
-            "max_abs_output_negative": float(np.abs(output[j < 0]).max()) if (j < 0).any() else 0.0}
+            "max_abs_output_negative": float(np.abs(output[j < 0]).max()) if (j < 0).any() else 0.0,
+            "max_decrease": float(max(0.0, -np.diff(output).min())) if len(output) > 1 else 0.0}
 
 
 def heavy_metal_volume_m3(dw_params: dict) -> float:

@@ -114,7 +114,7 @@ def test_transfer_output_and_fits(built):
         fit = meta["fitted"][f"{device}_{ratio:g}"]
         assert fit["leak_ratio"] == pytest.approx(1 / ratio)
         assert fit["linearity_r2"] == pytest.approx(1) and abs(fit["threshold_A"]) < 1e-12
-        assert fit["saturation"] == pytest.approx(0, abs=1e-9)
+        assert fit["saturation"] == pytest.approx(0, abs=1e-9) and fit["max_decrease"] == 0
 
 
 def test_transfer_fit_of_a_relu_with_a_threshold():
@@ -127,6 +127,14 @@ def test_transfer_fit_of_a_relu_with_a_threshold():
     assert fit["threshold_A"] == pytest.approx(threshold)
     assert fit["linearity_r2"] == pytest.approx(1) and fit["leak_ratio"] == pytest.approx(0, abs=1e-12)
     assert fit["max_abs_output_negative"] == 0 and fit["working_range_A_m2"][0] == pytest.approx(j[12])
+
+
+def test_transfer_fit_reports_the_largest_drop():
+    """A flat negative branch with a dip of 3e-6: the curve is flagged non-monotonic by exactly that much."""
+    j = np.linspace(-4e11, 4e11, 9)
+    output = np.array([-1e-4, -1e-4 - 3e-6, -1e-4, -5e-5, 0.0, 0.25, 0.5, 0.75, 1.0])
+    fit = tables.transfer_fit(j, j * 32e-9 * 5e-9, output)
+    assert fit["max_decrease"] == pytest.approx(3e-6)
 
 
 def test_activation_energy_by_hand(built):
