@@ -29,6 +29,7 @@ def config(data_dir) -> dict:
 def test_shipped_profiles_are_valid(config):
     validate(config)
     validate(merged(config, load("quick.yaml")))
+    validate(merged(config, load("quick_system.yaml")))
 
 
 # (override, key named in the message)
