@@ -24,6 +24,9 @@ import pandas as pd
 from devices import io, mtj
 
 WORKING_OUTPUT = 0.05  # transfer_fit: the working range starts where the output reaches this
+# Published device energies the tables are set beside (DESIGN.md section 1)
+REFERENCE_UPDATE_J = 0.87e-15      # per state update, the predecessor 64-state skyrmion synapse
+REFERENCE_ACTIVATION_J = 0.192e-12  # per activation, the tunable Leaky ReLU of the reference work
 
 TABLES = {
     "synapse_levels": {"level": "1", "n_skyrmions": "1", "mz_mean": "1", "conductance_S": "S",
@@ -49,11 +52,15 @@ def build_tables(synapse_dir: Path, dw_dir: Path, synapse_params: dict, dw_param
     transfer, transfer_fit = activation_transfer(pd.read_csv(dw_dir / "transfer.csv"))
     energy = activation_energy(pd.read_csv(dw_dir / "transfer.csv"), dw_params, dw_run["pulse_s"])
     update_fit = {"tried": update_raw.to_dict(orient="records"),
-                  "heavy_metal_volume_m3": syn_run.get("lane", {}).get("heavy_metal_volume_m3")}
+                  "heavy_metal_volume_m3": syn_run.get("lane", {}).get("heavy_metal_volume_m3"),
+                  **beside_reference(update.set_index("direction")["energy_J"], REFERENCE_UPDATE_J),
+                  "potentiation_over_depression": _ratio(update, "potentiation", "depression")}
     energy_fit = {"representative_input": "mean over the positive half of the sweep (j > 0)",
                   "pulse_s": dw_run["pulse_s"], "pulse_definition": dw_run["pulse_definition"],
                   "heavy_metal_volume_m3": heavy_metal_volume_m3(dw_params),
-                  "read_voltage_V": dw_params["read"]["voltage_V"], "read_time_s": dw_params["read"]["time_s"]}
+                  "read_voltage_V": dw_params["read"]["voltage_V"], "read_time_s": dw_params["read"]["time_s"],
+                  **beside_reference(energy.set_index(energy["device"] + "_" + energy["curvature_ratio"].map("{:g}".format))
+                                     ["total_J"], REFERENCE_ACTIVATION_J)}
     for name, frame, fit, run in [("synapse_levels", levels, levels_fit, syn_run),
                                   ("synapse_update", update, update_fit, syn_run),
                                   ("activation_transfer", transfer, transfer_fit, dw_run),
@@ -122,6 +129,18 @@ def charge_check(raw: pd.DataFrame) -> dict:
             "max_charge_deviation_per_skyrmion": float(deviation[worst]),
             "max_charge_deviation_state": {"level": int(raw["level"].iloc[worst]),
                                            "sample": int(raw["sample"].iloc[worst])} if "sample" in raw else None}
+
+
+def beside_reference(energies: pd.Series, reference_J: float) -> dict:
+    """The published energy (J) and each of ours over it, keyed as in energies' index."""
+    return {"reference_energy_J": reference_J,
+            "energy_over_reference": {str(k): float(v) / reference_J for k, v in energies.items()}}
+
+
+def _ratio(update: pd.DataFrame, a: str, b: str) -> float:
+    """Energy of the first `a` step over that of the first `b` step (NaN when either is missing)."""
+    e = update.groupby("direction")["energy_J"].first()
+    return float(e.get(a, np.nan) / e.get(b, np.nan))
 
 
 def synapse_update(raw: pd.DataFrame) -> pd.DataFrame:

@@ -103,6 +103,9 @@ def test_update_keeps_the_least_energy_success_per_direction(built):
     assert update.loc[0, "energy_J"] == pytest.approx(2e-15)
     assert np.isnan(update.loc[1, "energy_J"])
     assert len(meta["fitted"]["tried"]) == 3
+    assert meta["fitted"]["reference_energy_J"] == 0.87e-15
+    assert meta["fitted"]["energy_over_reference"]["potentiation"] == pytest.approx(2e-15 / 0.87e-15)
+    assert meta["fitted"]["energy_over_reference"]["depression"] is None  # NaN: no pulse succeeded
 
 
 def test_transfer_output_and_fits(built):
@@ -138,7 +141,7 @@ def test_transfer_fit_reports_the_largest_drop():
 
 
 def test_activation_energy_by_hand(built):
-    energy, _ = tables.read_table(built / "activation_energy")
+    energy, meta = tables.read_table(built / "activation_energy")
     row = energy.set_index("device").loc["lrelu"]
     volume = 256e-9 * 32e-9 * 5e-9
     pos = J[J > 0]
@@ -146,6 +149,7 @@ def test_activation_energy_by_hand(built):
     g_mean = (1e-3 + 1e-4 * pos / J.max()).mean()
     assert row["read_energy_J"] == pytest.approx(0.1 ** 2 * g_mean * 1e-9)
     assert row["total_J"] == pytest.approx(row["drive_energy_J"] + row["read_energy_J"])
+    assert meta["fitted"]["energy_over_reference"]["lrelu_5"] == pytest.approx(row["total_J"] / 0.192e-12)
 
 
 def test_system_reads_the_tables(built):
