@@ -94,14 +94,15 @@ def energy_by_component(energy_files: dict[str, Path]) -> pd.DataFrame:
         BREAKDOWN_COLUMNS].reset_index(drop=True)
 
 
-def plot_energy_breakdown(energy_files: dict[str, Path], path: Path) -> None:
-    """Stacked bars per layer (nJ per image) by component, one panel per dataset and phase."""
+def plot_energy_breakdown(energy_files: dict[str, Path], path: Path):
+    """Stacked bars per layer (nJ per image) by component, one panel per dataset and phase; returns the figure."""
     panels = [(dataset, phase, frame) for dataset, file in energy_files.items()
               for phase, frame in pd.read_csv(file).groupby("phase")]
     fig, axes = plt.subplots(1, max(1, len(panels)), figsize=(6 * max(1, len(panels)), 4.5), squeeze=False)
     for ax, (dataset, phase, frame) in zip(axes[0], panels):
         frame = frame.assign(where=frame["network"].str[0].str.upper() + ":" + frame["layer"])
-        table = frame.pivot_table(index="where", columns="component", values="energy_J", aggfunc="sum", sort=False)
+        table = frame.pivot_table(index="where", columns="component", values="energy_J", aggfunc="sum",
+                                  sort=False).fillna(0.0)  # a layer without a component: no energy from it
         table = table.loc[:, (table > 0).any()] * 1e9
         left = np.zeros(len(table))
         for component in table.columns:
@@ -115,3 +116,4 @@ def plot_energy_breakdown(energy_files: dict[str, Path], path: Path) -> None:
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
+    return fig
