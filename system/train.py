@@ -260,6 +260,11 @@ def train(sys_cfg: dict, dataset: str, variant: str, images: np.ndarray,
         if (step + 1) % every == 0 or step + 1 == total_steps:
             save(step + 1, row["wall_s"])
 
+    # a finished run rerun (its outputs removed by Snakemake after an input change that leaves the
+    # setup as it was, e.g. a device energy): nothing to train, every output written again
+    write_csv(outdir / "history.csv", pd.DataFrame(history))
+    if hw is not None:
+        write_csv(outdir / "update_counts.csv", _counts_frame(arch, counts, total_steps, batch))
     _write_png(outdir / "samples.png", _sample(arch, hw, carry, latents, key))
     generator_file = {"params": _to_numpy(carry["params_g"]), "state": _to_numpy(carry["state_g"]),
                       "config": config}
