@@ -79,3 +79,17 @@ def test_tiny_profile_end_to_end_and_targeted_rerun(workdir, data_dir):
                      workdir, timeout=300)
     assert planned_jobs(plan.stdout) == {"skyrmion_synapse": 1, "tables": 1, "train": 1, "evaluate": 1,
                                          "summary": 1, "all": 1}, plan.stdout[-3000:]
+
+    # an energy-only device parameter: the DW read voltage (read energy V^2 G t) changes the summary's
+    # hardware energy after a rerun of the DW stage and its dependants; the float baseline is untouched
+    changed = yaml.safe_load((REPO / "tests" / "tiny.yaml").read_text())
+    changed["dw_activation"]["read"] = {"voltage_V": 0.3}
+    (workdir / "changed.yaml").write_text(yaml.safe_dump(changed))
+    rerun = snakemake(["--cores", "2", "--configfile", "changed.yaml", "--config", f"data_dir={data_dir}"],
+                      workdir, timeout=1200)
+    assert rerun.returncode == 0, rerun.stderr[-5000:]
+    assert planned_jobs(rerun.stdout + rerun.stderr) == {"dw_activation": 1, "tables": 1, "train": 1, "evaluate": 1,
+                                          "summary": 1, "all": 1}, rerun.stdout[-3000:]
+    after = pd.read_csv(workdir / "results" / "summary.csv").set_index("variant")
+    assert after.loc["hardware", "test_energy_nJ_per_image"] != pytest.approx(hardware["test_energy_nJ_per_image"])
+    assert after.loc["float", "classifier_fd"] == pytest.approx(summary.set_index("variant").loc["float", "classifier_fd"])
