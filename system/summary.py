@@ -22,7 +22,7 @@ REFERENCE = {  # dataset -> (FID, test energy J/image, training energy J/image)
 }
 COLUMNS = ["dataset", "variant", "n_samples", "fid", "reference_fid", "classifier_fd", "kid",
            "test_energy_nJ_per_image", "reference_test_energy_nJ", "train_energy_nJ_per_image",
-           "reference_train_energy_nJ"]
+           "reference_train_energy_nJ", "train_images_per_s", "generation_images_per_s"]
 
 
 def build_summary(metrics_files: list[Path]) -> pd.DataFrame:
@@ -39,6 +39,8 @@ def build_summary(metrics_files: list[Path]) -> pd.DataFrame:
             "reference_test_energy_nJ": test_ref * 1e9,
             "train_energy_nJ_per_image": _nano(m.get("train_energy_J_per_image")),
             "reference_train_energy_nJ": train_ref * 1e9,
+            "train_images_per_s": m.get("train_images_per_s"),
+            "generation_images_per_s": m.get("generation_images_per_s"),
         })
     return pd.DataFrame(rows, columns=COLUMNS)
 

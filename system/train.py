@@ -326,6 +326,14 @@ def load_generator(outdir: Path) -> tuple[dict, dict, dict]:
     return saved["params"], saved["state"], saved["config"]
 
 
+def training_throughput(outdir: Path) -> float:
+    """Training images per second of a finished run: steps x batch over the cumulative wall time of
+    history.csv (checkpoints and sample grids included)."""
+    history = pd.read_csv(Path(outdir) / "history.csv")
+    batch = int(json.loads((Path(outdir) / "config.json").read_text())["system"]["batch_size"])
+    return float(history["step"].iloc[-1] * batch / history["wall_s"].iloc[-1])
+
+
 def generate(source, n: int, seed: int, batch_size: int = 250) -> np.ndarray:
     """``n`` images (n, H, W, C), float32 in [-1, 1], from a run directory or the tuple
     returned by ``load_generator``; batch norm in inference mode (running statistics)."""

@@ -49,6 +49,7 @@ def test_float_run_writes_outputs_and_generates(tmp_path):
     assert Image.open(tmp_path / "samples.png").size == (64, 64)
     assert not list(tmp_path.glob(".*tmp*"))  # no temporary files left
     assert json.loads((tmp_path / "config.json").read_text())["variant"] == "float"
+    assert train_module.training_throughput(tmp_path) == pytest.approx(6 * 8 / history["wall_s"].iloc[-1])
 
     images = generate(tmp_path, 10, seed=1, batch_size=4)
     assert images.shape == (10, 8, 8, 1) and images.dtype == np.float32

@@ -39,6 +39,7 @@ def test_tiny_profile_end_to_end_and_targeted_rerun(workdir, data_dir):
     assert sorted(summary["variant"]) == ["float", "hardware"]
     assert (summary["dataset"] == "fashion_mnist").all()
     assert summary["classifier_fd"].notna().all() and (summary["classifier_fd"] >= 0).all()
+    assert (summary["train_images_per_s"] > 0).all() and (summary["generation_images_per_s"] > 0).all()
     hardware = summary.set_index("variant").loc["hardware"]
     assert hardware["test_energy_nJ_per_image"] > 0 and hardware["train_energy_nJ_per_image"] > 0  # NaN fails
     breakdown = pd.read_csv(workdir / "results" / "energy_breakdown.csv").groupby("phase")["energy_nJ_per_image"].sum()

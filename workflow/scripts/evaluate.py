@@ -1,4 +1,5 @@
 """Rule evaluate: sample quality (Frechet distances, KID) and energy per image of one trained DCGAN."""
+import time
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +15,9 @@ dataset, variant = snakemake.wildcards.dataset, snakemake.wildcards.variant
 n = params.metrics["n_samples"]
 outdir = Path(params.outdir)
 
+start = time.perf_counter()
 fake = train.generate(outdir, n, seed=params.seed + 1)
+generation_images_per_s = len(fake) / (time.perf_counter() - start)  # compilation included
 if dataset == "fashion_mnist":
     real_uint8, _ = load_fashion_mnist(params.data_dir, "test", params.download)
 else:
@@ -53,5 +56,7 @@ write_json(Path(snakemake.output.metrics), {
     "classifier_kid_std": scores.get("classifier", {}).get("kid_std"),
     "test_energy_J_per_image": float(per_image["test"]) if "test" in per_image else None,
     "train_energy_J_per_image": float(per_image["train"]) if "train" in per_image else None,
+    "train_images_per_s": train.training_throughput(outdir),
+    "generation_images_per_s": generation_images_per_s,
     "scores": scores,
 })
