@@ -223,13 +223,16 @@ def train(sys_cfg: dict, dataset: str, variant: str, images: np.ndarray,
     key = jnp.asarray(ckpt["key"])
     latents = _sample_latents(seed, arch.latent_dim)
 
+    def write_logs(step: int) -> None:
+        write_csv(outdir / "history.csv", pd.DataFrame(history))
+        if hw is not None:
+            write_csv(outdir / "update_counts.csv", _counts_frame(arch, counts, step, batch))
+
     def save(step: int, wall_s: float) -> None:
         state = {"fingerprint": fingerprint, "step": step, "key": np.asarray(key), "wall_s": wall_s,
                  "history": history, "counts": counts, "carry": _to_numpy(carry)}
         _save_checkpoint(ckpt_path, state)
-        write_csv(outdir / "history.csv", pd.DataFrame(history))
-        if hw is not None:
-            write_csv(outdir / "update_counts.csv", _counts_frame(arch, counts, step, batch))
+        write_logs(step)
         _write_png(outdir / f"samples_step{step:06d}.png", _sample(arch, hw, carry, latents, key))
 
     start_wall, wall_offset = time.perf_counter(), ckpt["wall_s"]
@@ -262,9 +265,7 @@ def train(sys_cfg: dict, dataset: str, variant: str, images: np.ndarray,
 
     # a finished run rerun (its outputs removed by Snakemake after an input change that leaves the
     # setup as it was, e.g. a device energy): nothing to train, every output written again
-    write_csv(outdir / "history.csv", pd.DataFrame(history))
-    if hw is not None:
-        write_csv(outdir / "update_counts.csv", _counts_frame(arch, counts, total_steps, batch))
+    write_logs(total_steps)
     _write_png(outdir / "samples.png", _sample(arch, hw, carry, latents, key))
     generator_file = {"params": _to_numpy(carry["params_g"]), "state": _to_numpy(carry["state_g"]),
                       "config": config}
