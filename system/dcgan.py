@@ -18,7 +18,10 @@ statistics in training, running averages (momentum 0.1) for generation. ReLU in 
   layer: their inputs are batch-normalised, so +-3 sigma spans the device's current sweep (the
   discriminator's first layer has no batch norm; its small pre-activations use the central
   part of the sweep). Batch norm, biases, the generator's tanh and the discriminator's output
-  logit (sigmoid in the loss) stay in CMOS.
+  logit (sigmoid in the loss) stay in CMOS;
+- "hardware_synapses" / "hardware_activations": ablations that put only the weights on the
+  crossbar (float activations) or only the activations on the DW op (float weights), to tell
+  which device part costs how much image quality.
 
 Shapes are per image, NHWC; weights: dense (in, out), conv (k, k, C_in, C_out), deconv
 (k, k, C_out, C_in) (see ``system.deconv``).
@@ -38,7 +41,7 @@ from system.crossbar import CrossbarConfig, conv, crossbar_conv, crossbar_dense,
 from system.deconv import crossbar_deconv, fast_deconv
 from system.tables import DeviceTables
 
-VARIANTS = ("float", "hardware")
+VARIANTS = ("float", "hardware", "hardware_synapses", "hardware_activations")
 LEAK = 0.2  # slope of the float Leaky ReLU
 BN_MOMENTUM = 0.1  # running stats: new = (1 - m) old + m batch
 BN_EPS = 1e-5
@@ -114,9 +117,16 @@ def architecture(dataset: str, latent_dim: int = 100) -> Architecture:
     raise ValueError(f"unknown dataset {dataset!r}; expected fashion_mnist or anime_faces")
 
 
+def hardware_parts(variant: str) -> tuple[bool, bool]:
+    """(weights on the crossbar, ReLU / Leaky ReLU on the DW op) of ``variant``."""
+    if variant not in VARIANTS:
+        raise ValueError(f"variant must be one of {VARIANTS}, got {variant!r}")
+    return variant in ("hardware", "hardware_synapses"), variant in ("hardware", "hardware_activations")
+
+
 def activation_device(spec: LayerSpec, variant: str) -> str:
     """Where the layer's nonlinearity runs."""
-    if variant == "hardware" and spec.activation in ("relu", "lrelu"):
+    if hardware_parts(variant)[1] and spec.activation in ("relu", "lrelu"):
         return {"relu": "DW ReLU", "lrelu": "DW Leaky ReLU"}[spec.activation]
     return {"none": "none (logit, sigmoid in the CMOS loss)", "tanh": "CMOS tanh"}.get(
         spec.activation, f"CMOS {spec.activation}"
@@ -131,7 +141,7 @@ def describe_layers(arch: Architecture, variant: str) -> list[dict]:
         for spec in layers:
             rows.append(
                 {"network": network, **asdict(spec), "weight_shape": spec.weight_shape,
-                 "weights": "crossbar" if variant == "hardware" else "float",
+                 "weights": "crossbar" if hardware_parts(variant)[0] else "float",
                  "activation_device": activation_device(spec, variant)}
             )
     return rows
@@ -139,14 +149,17 @@ def describe_layers(arch: Architecture, variant: str) -> list[dict]:
 
 @dataclass(frozen=True)
 class Hardware:
-    """What the hardware variant needs, as hashable constants: synapse levels (S), crossbar
-    settings, the DW transfer curves (x, y) and the activation input scale."""
+    """What the hardware variants need, as hashable constants: synapse levels (S), crossbar
+    settings, the DW transfer curves (x, y), the activation input scale, and which parts are on
+    (weights on the crossbar, activations on the DW op; both in the "hardware" variant)."""
 
     levels_S: tuple
     crossbar: CrossbarConfig
     relu: tuple
     lrelu: tuple
     input_scale: float = DEFAULT_INPUT_SCALE
+    synapses: bool = True
+    activations: bool = True
 
     @property
     def levels(self) -> np.ndarray:
@@ -154,11 +167,15 @@ class Hardware:
         return normalised_levels(np.array(self.levels_S))
 
     @classmethod
-    def from_tables(cls, tables: DeviceTables, crossbar: CrossbarConfig) -> Hardware:
+    def from_tables(cls, tables: DeviceTables, crossbar: CrossbarConfig, variant: str = "hardware") -> Hardware:
+        synapses, activations = hardware_parts(variant)
+        if not (synapses or activations):
+            raise ValueError("the float variant has no hardware")
         return cls.from_dict({"levels_S": tables.levels_S, "crossbar": asdict(crossbar),
                               "relu": (tables.relu_x, tables.relu_y),
                               "lrelu": (tables.lrelu_x, tables.lrelu_y),
-                              "input_scale": DEFAULT_INPUT_SCALE})
+                              "input_scale": DEFAULT_INPUT_SCALE,
+                              "synapses": synapses, "activations": activations})
 
     def to_dict(self) -> dict:
         """JSON-ready form (stored with a trained run)."""
@@ -169,7 +186,7 @@ class Hardware:
         values = lambda a: tuple(float(v) for v in np.asarray(a))  # noqa: E731
         return cls(values(d["levels_S"]), CrossbarConfig(**d["crossbar"]),
                    tuple(values(a) for a in d["relu"]), tuple(values(a) for a in d["lrelu"]),
-                   float(d["input_scale"]))
+                   float(d["input_scale"]), bool(d.get("synapses", True)), bool(d.get("activations", True)))
 
 
 def layer_id(spec: LayerSpec) -> int:
@@ -197,7 +214,7 @@ def init(layers: tuple, key: jax.Array) -> tuple[dict, dict]:
 def _linear(spec: LayerSpec, w, x, hw: Hardware | None, key):
     """The layer's weighted sum, in float or on the crossbar."""
     pad = ((spec.padding, spec.padding),) * 2
-    if hw is None:
+    if hw is None or not hw.synapses:
         if spec.kind == "dense":
             return x @ w
         if spec.kind == "conv":
@@ -225,6 +242,7 @@ def batch_norm(x, p: dict, s: dict, train: bool):
 
 
 def _activation(kind: str, x, hw: Hardware | None):
+    hw = hw if hw is not None and hw.activations else None
     if kind == "relu":
         return jax.nn.relu(x) if hw is None else dw_activation(x, *hw.relu, hw.input_scale)
     if kind == "lrelu":
@@ -238,7 +256,7 @@ def apply(layers: tuple, params: dict, state: dict, x, *, hw: Hardware | None = 
           train: bool = True, key: jax.Array | None = None):
     """Run a layer stack on a batch; returns (output, new BN state).
 
-    hw: None for the float variant; ``key``: read-noise key (hardware with read noise only).
+    hw: None for the float variant (float parts of the others: see ``Hardware``); ``key``: read-noise key (hardware with read noise only).
     """
     new_state = {}
     for spec in layers:

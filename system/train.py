@@ -37,7 +37,7 @@ from PIL import Image
 from tqdm import tqdm
 
 from system.crossbar import CrossbarConfig, level_transitions
-from system.dcgan import VARIANTS, Architecture, Hardware, architecture, describe_layers
+from system.dcgan import Architecture, Hardware, architecture, describe_layers, hardware_parts
 from system.dcgan import discriminator, generator, init
 from system.io import atomic_path, write_csv
 from system.tables import DeviceTables
@@ -105,7 +105,7 @@ def make_train_step(arch: Architecture, hw: Hardware | None, learning_rate: floa
         updates, opt_state = opt.update(grads, opt_state, params)
         new = optax.apply_updates(params, updates)
         counts = {}
-        if hw is not None:  # shadow weights stay within the device range; count level steps
+        if hw is not None and hw.synapses:  # shadow weights stay within the device range; count level steps
             s = hw.crossbar.weight_scale
             for name in new:
                 new[name] = {**new[name], "w": jnp.clip(new[name]["w"], -s, s)}
@@ -180,17 +180,16 @@ def train(sys_cfg: dict, dataset: str, variant: str, images: np.ndarray,
 
     sys_cfg: the config's ``system`` mapping; tables: needed for the hardware variant.
     """
-    if variant not in VARIANTS:
-        raise ValueError(f"variant must be one of {VARIANTS}, got {variant!r}")
-    if variant == "hardware" and tables is None:
-        raise ValueError("the hardware variant needs the device tables")
+    on_devices = any(hardware_parts(variant))
+    if on_devices and tables is None:
+        raise ValueError(f"the {variant} variant needs the device tables")
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
 
     arch = architecture(dataset, int(sys_cfg["latent_dim"]))
     hw = None
-    if variant == "hardware":
-        hw = Hardware.from_tables(tables, CrossbarConfig.from_config(sys_cfg["crossbar"], seed))
+    if on_devices:
+        hw = Hardware.from_tables(tables, CrossbarConfig.from_config(sys_cfg["crossbar"], seed), variant)
     images = _prepare_images(images, arch, int(sys_cfg["max_train_images"]))
     batch = int(sys_cfg["batch_size"])
     steps_per_epoch = len(images) // batch
@@ -223,9 +222,11 @@ def train(sys_cfg: dict, dataset: str, variant: str, images: np.ndarray,
     key = jnp.asarray(ckpt["key"])
     latents = _sample_latents(seed, arch.latent_dim)
 
+    on_crossbar = hw is not None and hw.synapses  # weight updates are counted
+
     def write_logs(step: int) -> None:
         write_csv(outdir / "history.csv", pd.DataFrame(history))
-        if hw is not None:
+        if on_crossbar:
             write_csv(outdir / "update_counts.csv", _counts_frame(arch, counts, step, batch))
 
     def save(step: int, wall_s: float) -> None:
@@ -252,7 +253,7 @@ def train(sys_cfg: dict, dataset: str, variant: str, images: np.ndarray,
             )
         row = {"step": step + 1, "epoch": epoch, "d_loss": d_loss, "g_loss": g_loss,
                "wall_s": wall_offset + time.perf_counter() - start_wall}
-        if hw is not None:
+        if on_crossbar:
             step_counts = jax.device_get(metrics["counts"])
             for name, c in step_counts.items():
                 counts[name] = counts.get(name, np.zeros(2, np.int64)) + c

@@ -105,3 +105,28 @@ def test_hardware_config_round_trip_and_hashable():
     again = Hardware.from_dict(hw.to_dict())
     assert again == hw and hash(again) == hash(hw)
     assert hw.levels[0] == 0.0 and hw.levels[-1] == 1.0
+
+
+def test_ablation_variants_put_only_their_part_on_the_devices():
+    """hardware_synapses: coarse levels change the output, a changed DW curve does not;
+    hardware_activations the reverse; each matches the float pass where its part is off."""
+    pg, sg = init(TINY.generator, jax.random.PRNGKey(0))
+    z = jax.random.normal(jax.random.PRNGKey(2), (6, 4))
+    x = np.linspace(-1.0, 1.0, 41)
+    tables = DeviceTables(np.linspace(1e-4, 2e-4, 4), x, 0.5 * np.maximum(x, 0) ** 2, x, np.where(x > 0, x, 0.2 * x),
+                          5.0, {"relu": 1e-13, "lrelu": 1e-13}, {"potentiation": 1e-15, "depression": 1e-15}, {})
+    crossbar = CrossbarConfig(weight_scale=0.2)
+    fake = {v: generator(TINY, pg, sg, z, hw=None if v == "float" else Hardware.from_tables(tables, crossbar, v))[0]
+            for v in ("float", "hardware", "hardware_synapses", "hardware_activations")}
+    for a, b in (("hardware_synapses", "float"), ("hardware_activations", "float"), ("hardware", "hardware_synapses"),
+                 ("hardware", "hardware_activations")):
+        assert not np.allclose(fake[a], fake[b], atol=1e-3), (a, b)
+    only_weights = Hardware.from_dict({**Hardware.from_tables(tables, crossbar).to_dict(), "activations": False})
+    np.testing.assert_allclose(fake["hardware_synapses"], generator(TINY, pg, sg, z, hw=only_weights)[0], atol=1e-6)
+    rows = {v: describe_layers(architecture("fashion_mnist"), v)[1] for v in ("hardware_synapses", "hardware_activations")}
+    assert (rows["hardware_synapses"]["weights"], rows["hardware_synapses"]["activation_device"]) == ("crossbar", "CMOS relu")
+    assert (rows["hardware_activations"]["weights"], rows["hardware_activations"]["activation_device"]) == ("float", "DW ReLU")
+    with pytest.raises(ValueError, match="variant must be one of"):
+        describe_layers(architecture("fashion_mnist"), "analog")
+    with pytest.raises(ValueError, match="no hardware"):
+        Hardware.from_tables(tables, crossbar, "float")

@@ -7,7 +7,7 @@ TRAINING_KEYS = ["latent_dim", "batch_size", "learning_rate", "beta1", "epochs",
 def training_params(wildcards):
     """What a training run depends on: changing metrics or energy settings must not retrain."""
     params = {key: config["system"].get(key) for key in TRAINING_KEYS}
-    if wildcards.variant == "hardware":
+    if wildcards.variant != "float":
         params["crossbar"] = config["system"]["crossbar"]
         params["network_lrelu_curvature_ratio"] = config["dw_activation"]["network_lrelu_curvature_ratio"]
     return stable(params)
@@ -49,7 +49,7 @@ rule train:
         outdir=system_dir,
     wildcard_constraints:
         dataset="fashion_mnist|anime_faces",
-        variant="float|hardware",
+        variant="float|hardware|hardware_synapses|hardware_activations",
     conda:
         "../../envs/system.yaml"
     script:
@@ -75,7 +75,7 @@ rule evaluate:
         outdir=system_dir,
     wildcard_constraints:
         dataset="fashion_mnist|anime_faces",
-        variant="float|hardware",
+        variant="float|hardware|hardware_synapses|hardware_activations",
     conda:
         "../../envs/system.yaml"
     script:

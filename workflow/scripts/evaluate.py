@@ -39,7 +39,7 @@ except FileNotFoundError as error:
 scores = metrics.evaluate_samples(real, fake, feature_fns, subset_size=min(1000, n // 2), seed=params.seed)
 
 breakdown = pd.DataFrame(columns=["phase", *energy.COLUMNS])
-if variant == "hardware":  # the float baseline has no device energy
+if variant == "hardware":  # the float baseline and the ablations have no device energy model
     tables = load_device_tables(Path(params.tables_dir), params.network_lrelu_curvature_ratio)
     test, training = energy.run_energy(outdir, tables, energy.EnergyConfig.from_config(params.energy))
     breakdown = pd.concat([test.assign(phase="test"), training.assign(phase="train")])[breakdown.columns]
