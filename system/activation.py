@@ -1,12 +1,13 @@
 """Domain-wall activation op: the device's measured transfer curve as a differentiable function.
 
-The pre-activation x is mapped onto the device's normalised input current u = a x (a: per-layer
-input scale, 1/(units of x); u = +-1 is the largest current of the sweep), the device output
-is the piecewise-linear interpolation of the activation_transfer table at u, held at the end
-values beyond the sweep, and the result is divided by a so that the op stays a drop-in for
-ReLU / Leaky ReLU (y ~ x for small positive x). The division is a fixed gain in the periphery
-(foldable into the next layer). Gradient: the slope of the table segment at u (zero beyond the
-ends of the sweep).
+The pre-activation x is mapped onto the device's normalised input current u = a x + b (a: per-layer
+input scale, 1/(units of x); b: a constant bias current, in units of the largest current of the
+sweep; u = +-1 is the largest current of the sweep), the device output is the piecewise-linear
+interpolation of the activation_transfer table at u, held at the end values beyond the sweep,
+and the result is divided by a so that the op stays a drop-in for ReLU / Leaky ReLU (y ~ x for
+small positive x). The division is a gain in the periphery (foldable into the next layer).
+Gradient: the slope of the table segment at u (zero beyond the ends of the sweep); none flows
+into a (a gain set from batch statistics is a measurement, not a parameter).
 """
 
 from __future__ import annotations
@@ -20,6 +21,12 @@ import numpy as np
 from system.crossbar import fast_searchsorted
 
 DEFAULT_INPUT_SCALE = 1.0 / 3.0  # a batch-normalised pre-activation spans +-3 sigma of the sweep
+
+
+def batch_rms(x: jax.Array) -> jax.Array:
+    """Root mean square of x over the whole batch (units of x), a constant for the gradient:
+    the measurement that an automatic gain control makes."""
+    return jax.lax.stop_gradient(jnp.sqrt(jnp.mean(jnp.square(x))) + 1e-12)
 
 
 def _segments(u: jax.Array, curve_x: np.ndarray, curve_y: np.ndarray):
@@ -52,26 +59,29 @@ def _materialise(a: jax.Array) -> jax.Array:
     return jnp.take(flat, index, mode="clip", unique_indices=True, indices_are_sorted=True).reshape(a.shape)
 
 
-@partial(jax.custom_vjp, nondiff_argnums=(1, 2, 3))
-def _dw(x, curve_x: tuple, curve_y: tuple, input_scale: float):
-    return device_transfer(x * input_scale, np.array(curve_x), np.array(curve_y)) / input_scale
+@partial(jax.custom_vjp, nondiff_argnums=(2, 3, 4))
+def _dw(x, input_scale, curve_x: tuple, curve_y: tuple, bias: float):
+    return device_transfer(x * input_scale + bias, np.array(curve_x), np.array(curve_y)) / input_scale
 
 
-def _dw_fwd(x, curve_x, curve_y, input_scale):
-    y, slope = _segments(x * input_scale, np.array(curve_x), np.array(curve_y))
-    return _materialise(y / input_scale), slope
+def _dw_fwd(x, input_scale, curve_x, curve_y, bias):
+    y, slope = _segments(x * input_scale + bias, np.array(curve_x), np.array(curve_y))
+    return _materialise(y / input_scale), (slope, input_scale)
 
 
-def _dw_bwd(curve_x, curve_y, input_scale, slope, g):
-    return (g * slope,)  # d/dx [T(a x) / a] = T'(a x)
+def _dw_bwd(curve_x, curve_y, bias, residuals, g):
+    slope, input_scale = residuals
+    return g * slope, jnp.zeros_like(input_scale)  # d/dx [T(a x + b) / a] = T'(a x + b)
 
 
 _dw.defvjp(_dw_fwd, _dw_bwd)
 
 
 def dw_activation(
-    x: jax.Array, curve_x: np.ndarray, curve_y: np.ndarray, input_scale: float = DEFAULT_INPUT_SCALE
+    x: jax.Array, curve_x: np.ndarray, curve_y: np.ndarray, input_scale=DEFAULT_INPUT_SCALE, bias: float = 0.0
 ) -> jax.Array:
-    """DW ReLU / Leaky ReLU: device_transfer(a x) / a, a = input_scale; the table is constant."""
+    """DW ReLU / Leaky ReLU: device_transfer(a x + b) / a, a = input_scale (a number or a traced
+    scalar), b = bias (normalised current); the table is constant."""
     as_tuple = lambda a: tuple(float(v) for v in np.asarray(a))  # noqa: E731 (hashable, static)
-    return _dw(x, as_tuple(curve_x), as_tuple(curve_y), float(input_scale))
+    scale = jnp.asarray(input_scale, x.dtype)
+    return _dw(x, scale, as_tuple(curve_x), as_tuple(curve_y), float(bias))

@@ -14,11 +14,17 @@ statistics in training, running averages (momentum 0.1) for generation. ReLU in 
 
 - "float": everything in float (the baseline);
 - "hardware": every dense, conv and deconv layer on the crossbar op (skyrmion synapses), every
-  ReLU / Leaky ReLU on the domain-wall activation op, with the same input scale (1/3) in every
-  layer: their inputs are batch-normalised, so +-3 sigma spans the device's current sweep (the
-  discriminator's first layer has no batch norm; its small pre-activations use the central
-  part of the sweep). Batch norm, biases, the generator's tanh and the discriminator's output
-  logit (sigmoid in the loss) stay in CMOS;
+  ReLU / Leaky ReLU on the domain-wall activation op. Input calibration (``Hardware``): a
+  batch-normalised pre-activation is mapped with the input scale a = 1/3 per unit, so +-3 sigma
+  spans the device's current sweep; the discriminator's first layer has no batch norm, so its
+  gain is set from the batch: a = 1 / (3 rms), rms the root mean square of the layer's
+  pre-activation over the batch (an automatic gain control in the periphery; without it the
+  small pre-activations of that layer used 5 % of the sweep, where the measured Leaky ReLU is
+  coarse). The DW ReLU's wall reaches its MTJ only past a threshold current theta (the
+  transfer-table fit); a constant bias current theta puts that knee at x = 0, and the ReLU's
+  scale is (1 - theta) / 3 so that +3 sigma still ends at the top of the sweep. Batch norm,
+  biases, the generator's tanh and the discriminator's output logit (sigmoid in the loss) stay
+  in CMOS;
 - "hardware_synapses" / "hardware_activations": ablations that put only the weights on the
   crossbar (float activations) or only the activations on the DW op (float weights), to tell
   which device part costs how much image quality.
@@ -36,7 +42,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from system.activation import DEFAULT_INPUT_SCALE, dw_activation
+from system.activation import DEFAULT_INPUT_SCALE, batch_rms, dw_activation
 from system.crossbar import CrossbarConfig, conv, crossbar_conv, crossbar_dense, normalised_levels
 from system.deconv import crossbar_deconv, fast_deconv
 from system.tables import DeviceTables
@@ -150,8 +156,10 @@ def describe_layers(arch: Architecture, variant: str) -> list[dict]:
 @dataclass(frozen=True)
 class Hardware:
     """What the hardware variants need, as hashable constants: synapse levels (S), crossbar
-    settings, the DW transfer curves (x, y), the activation input scale, and which parts are on
-    (weights on the crossbar, activations on the DW op; both in the "hardware" variant)."""
+    settings, the DW transfer curves (x, y), the activation input scale (normalised current per
+    unit of a batch-normalised pre-activation, per rms of the others), the ReLU bias current
+    (normalised; the device threshold), and which parts are on (weights on the crossbar,
+    activations on the DW op; both in the "hardware" variant)."""
 
     levels_S: tuple
     crossbar: CrossbarConfig
@@ -160,6 +168,7 @@ class Hardware:
     input_scale: float = DEFAULT_INPUT_SCALE
     synapses: bool = True
     activations: bool = True
+    relu_bias: float = 0.0
 
     @property
     def levels(self) -> np.ndarray:
@@ -174,7 +183,7 @@ class Hardware:
         return cls.from_dict({"levels_S": tables.levels_S, "crossbar": asdict(crossbar),
                               "relu": (tables.relu_x, tables.relu_y),
                               "lrelu": (tables.lrelu_x, tables.lrelu_y),
-                              "input_scale": DEFAULT_INPUT_SCALE,
+                              "input_scale": DEFAULT_INPUT_SCALE, "relu_bias": tables.relu_threshold,
                               "synapses": synapses, "activations": activations})
 
     def to_dict(self) -> dict:
@@ -186,7 +195,8 @@ class Hardware:
         values = lambda a: tuple(float(v) for v in np.asarray(a))  # noqa: E731
         return cls(values(d["levels_S"]), CrossbarConfig(**d["crossbar"]),
                    tuple(values(a) for a in d["relu"]), tuple(values(a) for a in d["lrelu"]),
-                   float(d["input_scale"]), bool(d.get("synapses", True)), bool(d.get("activations", True)))
+                   float(d["input_scale"]), bool(d.get("synapses", True)), bool(d.get("activations", True)),
+                   float(d.get("relu_bias", 0.0)))
 
 
 def layer_id(spec: LayerSpec) -> int:
@@ -241,12 +251,16 @@ def batch_norm(x, p: dict, s: dict, train: bool):
     return p["gamma"] * (x - mean) * jax.lax.rsqrt(var + BN_EPS) + p["beta"], s
 
 
-def _activation(kind: str, x, hw: Hardware | None):
-    hw = hw if hw is not None and hw.activations else None
+def _activation(spec: LayerSpec, x, hw: Hardware | None):
+    kind = spec.activation
+    if kind in ("relu", "lrelu") and hw is not None and hw.activations:
+        curve, bias = (hw.relu, hw.relu_bias) if kind == "relu" else (hw.lrelu, 0.0)
+        scale = (1.0 - bias) * hw.input_scale / (1.0 if spec.batch_norm else batch_rms(x))
+        return dw_activation(x, *curve, scale, bias)
     if kind == "relu":
-        return jax.nn.relu(x) if hw is None else dw_activation(x, *hw.relu, hw.input_scale)
+        return jax.nn.relu(x)
     if kind == "lrelu":
-        return jax.nn.leaky_relu(x, LEAK) if hw is None else dw_activation(x, *hw.lrelu, hw.input_scale)
+        return jax.nn.leaky_relu(x, LEAK)
     if kind == "tanh":
         return jnp.tanh(x)
     return x
@@ -266,7 +280,7 @@ def apply(layers: tuple, params: dict, state: dict, x, *, hw: Hardware | None = 
             x, new_state[spec.name] = batch_norm(x, p, state[spec.name], train)
         else:
             x = x + p["b"]
-        x = _activation(spec.activation, x, hw)
+        x = _activation(spec, x, hw)
     return x, new_state
 
 

@@ -12,7 +12,9 @@ Forward pass of a crossbar layer (dense, conv, or deconv run as a zero-padded co
   drop the zero rows for the lower one);
 - DAC: one conversion per element of each applied input vector (k k C_in per read, dense: in);
   ADC: one per column output (C_out per read, dense: out);
-- activation: one DW device operation per output element of a ReLU / Leaky ReLU layer. Batch
+- activation: one DW device operation per output element of a ReLU / Leaky ReLU layer; a DW
+  ReLU also carries the bias current that puts its threshold at zero input
+  (``activation_relu_bias_drive``, its extra Joule energy; ``system.dcgan``). Batch
   norm, biases, the generator's tanh and the discriminator's output logit (sigmoid in the loss)
   are CMOS and listed with count and zero energy (not modelled).
 
@@ -137,6 +139,9 @@ def _rows(network: str, spec: LayerSpec, pass_: str, times: int, g_read: float, 
         ratio = f", curvature ratio {tables.lrelu_curvature_ratio:g}" if device == "lrelu" else ""
         add(f"activation_{device}", times * counts.outputs, tables.activation_energy_J[device],
             f"activation_energy total_J ({device}{ratio})")
+        if device == "relu" and tables.relu_bias_energy_J > 0:
+            add("activation_relu_bias_drive", times * counts.outputs, tables.relu_bias_energy_J,
+                f"bias current {tables.relu_threshold:.3g} j_max: drive_energy_J (relu) (theta^2 + 2 theta <u>) / <u^2>")
     elif spec.activation == "tanh":
         add("cmos_tanh", times * counts.outputs, 0.0, "CMOS, not modelled")
     else:

@@ -35,6 +35,10 @@ class DeviceTables:
     activation_energy_J: {"relu": J, "lrelu": J}, total energy per activation.
     update_energy_J: {"potentiation": J, "depression": J}, mean energy of one level step.
     sidecars: the JSON sidecar of each table, keyed by table name (provenance).
+    relu_threshold: input current (normalised like relu_x) where the line fitted to the ReLU's
+        working range crosses zero output: the bias current that puts the knee at zero input.
+    relu_bias_energy_J: extra Joule energy per ReLU activation of that bias current (J): the
+        table's drive energy times (theta^2 + 2 theta <u>) / <u^2> over the positive sweep points u.
     """
 
     levels_S: np.ndarray
@@ -46,6 +50,8 @@ class DeviceTables:
     activation_energy_J: dict
     update_energy_J: dict
     sidecars: dict
+    relu_threshold: float = 0.0
+    relu_bias_energy_J: float = 0.0
 
 
 def _read_table(tables_dir: Path, name: str) -> tuple[pd.DataFrame, dict]:
@@ -92,6 +98,27 @@ def _transfer_curve(rows: pd.DataFrame, path: Path) -> tuple[np.ndarray, np.ndar
     return j / np.abs(j).max(), y
 
 
+def _relu_threshold(rows: pd.DataFrame, meta: dict, path: Path) -> float:
+    """The fitted ReLU threshold (sidecar ``fitted.relu_<ratio>.threshold_A_m2``) over max|j|; 0
+    where the fitted line crosses zero output at a negative current (no threshold to bias away)."""
+    key = f"relu_{float(rows['curvature_ratio'].iloc[0]):g}"
+    try:
+        threshold = float(meta["fitted"][key]["threshold_A_m2"])
+    except (KeyError, TypeError, ValueError) as err:
+        raise ValueError(f"{path.with_suffix('.json')}: fitted.{key}.threshold_A_m2 missing ({err!r})") from None
+    theta = threshold / np.abs(rows["current_density_A_m2"].to_numpy(float)).max()
+    if not theta < 1.0:
+        raise ValueError(f"{path.with_suffix('.json')}: fitted.{key}.threshold_A_m2 = {threshold:g} A/m^2 is "
+                         f"{theta:g} of the sweep; a ReLU threshold must lie below its top")
+    return float(max(theta, 0.0))
+
+
+def _bias_energy_J(drive_J: float, theta: float, x: np.ndarray) -> float:
+    """Extra drive energy of a bias current theta (normalised), J = rho V t j^2 scaled."""
+    u = x[x > 0]
+    return float(drive_J * (theta**2 + 2 * theta * u.mean()) / np.mean(u**2))
+
+
 def load_device_tables(tables_dir: Path, lrelu_curvature_ratio: float) -> DeviceTables:
     """Load the four device tables from ``tables_dir`` (the ``tables`` stage output)."""
     tables_dir = Path(tables_dir)
@@ -105,14 +132,20 @@ def load_device_tables(tables_dir: Path, lrelu_curvature_ratio: float) -> Device
         raise ValueError(f"{tables_dir / 'synapse_levels.parquet'}: need >= 2 distinct levels")
 
     transfer_path = tables_dir / "activation_transfer.parquet"
-    relu_x, relu_y = _transfer_curve(_select_ratio(transfer, "relu", None, transfer_path), transfer_path)
+    relu_rows = _select_ratio(transfer, "relu", None, transfer_path)
+    relu_x, relu_y = _transfer_curve(relu_rows, transfer_path)
+    relu_threshold = _relu_threshold(relu_rows, transfer_meta, transfer_path)
     lrelu_x, lrelu_y = _transfer_curve(
         _select_ratio(transfer, "lrelu", lrelu_curvature_ratio, transfer_path), transfer_path
     )
 
     energy_path = tables_dir / "activation_energy.parquet"
+    relu_energy = _select_ratio(act_energy, "relu", None, energy_path)
+    if "drive_energy_J" not in relu_energy.columns:
+        raise ValueError(f"{energy_path} lacks column drive_energy_J (the ReLU bias energy needs it)")
+    relu_bias_energy_J = _bias_energy_J(float(relu_energy["drive_energy_J"].mean()), relu_threshold, relu_x)
     activation_energy_J = {
-        "relu": float(_select_ratio(act_energy, "relu", None, energy_path)["total_J"].mean()),
+        "relu": float(relu_energy["total_J"].mean()),
         "lrelu": float(
             _select_ratio(act_energy, "lrelu", lrelu_curvature_ratio, energy_path)["total_J"].mean()
         ),
@@ -140,4 +173,6 @@ def load_device_tables(tables_dir: Path, lrelu_curvature_ratio: float) -> Device
             "activation_transfer": transfer_meta,
             "activation_energy": act_energy_meta,
         },
+        relu_threshold=relu_threshold,
+        relu_bias_energy_J=relu_bias_energy_J,
     )

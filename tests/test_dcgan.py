@@ -12,6 +12,7 @@ from system.dcgan import (
     Architecture,
     Hardware,
     LayerSpec,
+    apply,
     architecture,
     batch_norm,
     describe_layers,
@@ -100,6 +101,56 @@ def test_batch_norm_running_stats_and_eval_mode():
     np.testing.assert_allclose(s1["mean"], 0.1 * x.mean(0), rtol=1e-5)
     y_eval, s2 = batch_norm(x, p, s1, train=False)
     assert s2 is s1 and not np.allclose(y_eval, y)
+
+
+def dw_only(curve_x, relu_y, lrelu_y, relu_bias=0.0) -> Hardware:
+    """Float weights, DW activations with the given curves (hardware_activations)."""
+    return Hardware((1e-4, 2e-4), CrossbarConfig(weight_scale=0.2), (tuple(curve_x), tuple(relu_y)),
+                    (tuple(curve_x), tuple(lrelu_y)), synapses=False, relu_bias=relu_bias)
+
+
+def identity_layer(n, batch_norm, activation):
+    spec = LayerSpec("d1", "dense", (n,), (n,), 0, 1, 0, 0, batch_norm, activation)
+    params = {"w": jnp.eye(n), **({"gamma": jnp.ones(n), "beta": jnp.zeros(n)} if batch_norm else {"b": jnp.zeros(n)})}
+    return (spec,), {"d1": params}, ({"d1": {"mean": jnp.zeros(n), "var": jnp.ones(n)}} if batch_norm else {})
+
+
+def test_layer_without_batch_norm_spans_the_sweep_at_3_rms():
+    """Without batch norm the gain is 1 / (3 rms): a batch 100x smaller saturates at 3 rms of
+    its own, not at 3 units (where it would stay on the central 1 % of the sweep)."""
+    x_curve = np.linspace(-1.0, 1.0, 41)
+    hw = dw_only(x_curve, np.maximum(x_curve, 0), np.where(x_curve > 0, x_curve, 0.2 * x_curve))
+    layers, params, state = identity_layer(64, False, "lrelu")
+    x = 0.01 * jnp.asarray(np.random.default_rng(0).standard_normal((32, 64)), jnp.float32)
+    rms = float(jnp.sqrt(jnp.mean(x**2)))
+    y, _ = apply(layers, params, state, x, hw=hw)
+    inside = jnp.abs(x) < 3 * rms
+    np.testing.assert_allclose(y[inside], jax.nn.leaky_relu(x, 0.2)[inside], atol=1e-6)
+    np.testing.assert_allclose(y.max(), 3 * rms, rtol=1e-4)  # u = 1: the top of the sweep
+    np.testing.assert_allclose(y.min(), -0.2 * 3 * rms, rtol=1e-4)
+    g = jax.grad(lambda x: apply(layers, params, state, x, hw=hw)[0].sum())(x)
+    np.testing.assert_allclose(g[inside], jnp.where(x > 0, 1.0, 0.2)[inside], atol=1e-5)  # no gradient via rms
+    layers_bn, params_bn, state_bn = identity_layer(64, True, "lrelu")  # batch-normalised: +-3 units
+    y_bn, _ = apply(layers_bn, params_bn, state_bn, x, hw=hw)
+    assert 2.0 < float(y_bn.max()) <= 3.0 + 1e-5  # fixed scale 1/3: not held at 3 rms of the raw x
+
+
+def test_relu_bias_puts_the_device_threshold_at_zero_input():
+    """A device ReLU that conducts only past u = theta, biased by theta: the knee moves to x = 0
+    and +3 units (batch-normalised input) reach the top of the sweep; unbiased, inputs below
+    theta / a are cut off."""
+    theta = 0.3
+    x_curve = np.linspace(-1.0, 1.0, 101)
+    relu_y = np.maximum(x_curve - theta, 0) / (1 - theta)
+    layers, params, state = identity_layer(1, True, "relu")
+    x = jnp.linspace(-3.5, 3.5, 71).reshape(-1, 1)
+    x_bn = (x - x.mean()) / jnp.sqrt(x.var() + 1e-5)
+    biased = apply(layers, params, state, x, hw=dw_only(x_curve, relu_y, x_curve, relu_bias=theta))[0]
+    gain = 1 / (1 - theta) / ((1 - theta) / 3)  # output 1 at u = 1, divided by the scale a
+    expected = jnp.clip(x_bn, 0, 3) * (1 - theta) / 3 * gain
+    np.testing.assert_allclose(biased, expected, atol=1e-4)
+    unbiased = apply(layers, params, state, x, hw=dw_only(x_curve, relu_y, x_curve))[0]
+    assert float(unbiased[(x_bn > 0) & (x_bn < 0.85)].max()) == 0.0  # below theta / (1/3) = 0.9
 
 
 def test_hardware_config_round_trip_and_hashable():

@@ -27,7 +27,7 @@ def write_table(directory, name, frame, sidecar=SIDECAR):
     (directory / f"{name}.json").write_text(json.dumps(sidecar))
 
 
-def write_tables(directory):
+def write_tables(directory, relu_threshold_A_m2=0.0):
     """Small tables in the contract's format (levels deliberately unsorted)."""
     g = np.array([4e-4, 1e-4, 2e-4])
     write_table(directory, "synapse_levels", pd.DataFrame({
@@ -42,7 +42,8 @@ def write_tables(directory):
             ("lrelu", 10.0, np.where(j > 0, j, 0.1 * j) / 5e11)]
     write_table(directory, "activation_transfer", pd.concat([pd.DataFrame({
         "device": d, "curvature_ratio": r, "current_density_A_m2": j, "current_A": j * 1e-15,
-        "dw_position_m": j * 1e-19, "conductance_S": 1e-4 + y * 1e-5, "output": y}) for d, r, y in rows]))
+        "dw_position_m": j * 1e-19, "conductance_S": 1e-4 + y * 1e-5, "output": y}) for d, r, y in rows]),
+        {**SIDECAR, "fitted": {"relu_100": {"threshold_A_m2": relu_threshold_A_m2}}})
     write_table(directory, "activation_energy", pd.DataFrame({
         "device": ["relu", "lrelu", "lrelu"], "curvature_ratio": [100.0, 5.0, 10.0],
         "drive_energy_J": [2e-13, 4e-13, 3e-13], "read_energy_J": [1e-13] * 3, "total_J": [3e-13, 5e-13, 4e-13]}))
@@ -59,6 +60,22 @@ def test_load_device_tables(tmp_path):
     assert t.update_energy_J == pytest.approx({"potentiation": 2e-15, "depression": 2e-15})
     assert t.sidecars["activation_energy"]["provenance"] == {"engine": "test"}
     np.testing.assert_allclose(load_device_tables(tmp_path, 10.0).lrelu_y, [-0.1, -0.05, 0, 0.5, 1])
+
+
+def test_relu_threshold_and_bias_energy(tmp_path):
+    write_tables(tmp_path, relu_threshold_A_m2=1e11)
+    t = load_device_tables(tmp_path, 5.0)
+    assert t.relu_threshold == pytest.approx(0.2)  # 1e11 of a 5e11 sweep
+    u = np.array([0.5, 1.0])  # positive sweep points: rho V t j^2 with j -> j + theta over them
+    assert t.relu_bias_energy_J == pytest.approx(2e-13 * (np.mean((u + 0.2) ** 2) / np.mean(u**2) - 1))
+    rows = inference_energy(SMALL, t, CFG)
+    bias = rows[rows["component"] == "activation_relu_bias_drive"]
+    assert bias["count"].sum() == 12 and bias["energy_J"].sum() == pytest.approx(12 * t.relu_bias_energy_J)
+    write_tables(tmp_path, relu_threshold_A_m2=-1e10)
+    assert load_device_tables(tmp_path, 5.0).relu_threshold == 0.0
+    write_tables(tmp_path, relu_threshold_A_m2=6e11)
+    with pytest.raises(ValueError, match=r"activation_transfer.json: fitted.relu_100.threshold_A_m2 = 6e\+11"):
+        load_device_tables(tmp_path, 5.0)
 
 
 def test_table_errors_name_the_file(tmp_path):
