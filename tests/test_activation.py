@@ -48,6 +48,22 @@ def test_input_scale_and_gradient_is_segment_slope():
     np.testing.assert_allclose(grad, slopes[seg], rtol=1e-5)
 
 
+def test_bias_shifts_the_input_current_and_a_traced_scale_gets_no_gradient():
+    xp, fp = X_UNEVEN, lrelu_like(X_UNEVEN)
+    x, b = jnp.asarray([-3.0, -0.3, 0.1, 1.0, 2.5]), 0.3
+
+    def f(x, a):
+        return dw_activation(x, xp, fp, a, b)
+
+    a = jnp.float32(0.25)
+    np.testing.assert_allclose(f(x, a), np.interp(0.25 * np.asarray(x) + b, xp, fp) / 0.25, rtol=1e-5)
+    slopes = np.diff(fp) / np.diff(xp)
+    seg = np.searchsorted(xp, 0.25 * np.asarray(x) + b, side="right") - 1
+    np.testing.assert_allclose(jax.grad(lambda x: f(x, a).sum())(x), slopes[seg], rtol=1e-5)
+    assert float(jax.grad(lambda a: f(x, a).sum())(a)) == 0.0
+    np.testing.assert_allclose(jax.jit(f)(x, a), f(x, a), rtol=1e-6)
+
+
 def test_drop_in_for_relu_and_leaky_relu():
     x = jnp.linspace(-2.9, 2.9, 59)
     relu = dw_activation(x, X_UNIFORM, np.maximum(X_UNIFORM, 0.0))
