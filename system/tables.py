@@ -114,7 +114,8 @@ def _relu_threshold(rows: pd.DataFrame, meta: dict, path: Path) -> float:
 
 
 def _bias_energy_J(drive_J: float, theta: float, x: np.ndarray) -> float:
-    """Extra drive energy of a bias current theta (normalised), J = rho V t j^2 scaled."""
+    """Extra drive energy (J) of a bias current theta (normalised): the Joule energy rho j^2 V t
+    averaged over the positive sweep points u, with u -> u + theta, minus the unbiased one."""
     u = x[x > 0]
     return float(drive_J * (theta**2 + 2 * theta * u.mean()) / np.mean(u**2))
 
