@@ -69,6 +69,20 @@ def _as_input(images: np.ndarray) -> np.ndarray:
     return images
 
 
+LUMA_BT601 = (0.299, 0.587, 0.114)  # weights of R, G, B in the luma of ITU-R BT.601
+
+
+def as_classifier_input(images: np.ndarray, chunk: int = 1000) -> np.ndarray:
+    """Images of another dataset (N, H, W, C), C in {1, 3}, in [-1, 1], as the classifier's input
+    (N, 28, 28, 1): the BT.601 luma of RGB, then an antialiased linear resize to 28 x 28."""
+    images = np.asarray(images, dtype=np.float32)
+    if images.ndim != 4 or images.shape[-1] not in (1, 3):
+        raise ValueError(f"expected images (N, H, W, 1 or 3), got {images.shape}")
+    luma = images @ np.asarray(LUMA_BT601, np.float32)[:, None] if images.shape[-1] == 3 else images
+    resize = jax.jit(lambda x: jax.image.resize(x, (x.shape[0], 28, 28, 1), "linear", antialias=True))
+    return np.concatenate([np.asarray(resize(luma[i:i + chunk])) for i in range(0, len(luma), chunk)])
+
+
 def _uint8_to_unit(images: np.ndarray) -> np.ndarray:
     return np.asarray(images, dtype=np.float32) / 127.5 - 1.0
 

@@ -26,10 +26,12 @@ real = real_uint8[:n].astype(np.float32) / 127.5 - 1.0
 if real.ndim == 3:
     real = real[..., None]
 
-feature_fns = {}
+classifier_params = classifier.load_classifier(Path(snakemake.input.classifier))
 if dataset == "fashion_mnist":
-    classifier_params = classifier.load_classifier(Path(snakemake.input.classifier))
-    feature_fns["classifier"] = lambda images: classifier.classifier_features(classifier_params, images)
+    feature_fns = {"classifier": lambda images: classifier.classifier_features(classifier_params, images)}
+else:  # the substitute where no Inception weights are: the same classifier on 28x28 luma (README)
+    feature_fns = {"classifier": lambda images: classifier.classifier_features(
+        classifier_params, classifier.as_classifier_input(images))}
 fid_missing = None
 try:  # the configured path, else the torch hub cache; never downloaded
     inception_path = params.metrics.get("inception_weights")
