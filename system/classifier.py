@@ -79,8 +79,12 @@ def as_classifier_input(images: np.ndarray, chunk: int = 1000) -> np.ndarray:
     if images.ndim != 4 or images.shape[-1] not in (1, 3):
         raise ValueError(f"expected images (N, H, W, 1 or 3), got {images.shape}")
     luma = images @ np.asarray(LUMA_BT601, np.float32)[:, None] if images.shape[-1] == 3 else images
-    resize = jax.jit(lambda x: jax.image.resize(x, (x.shape[0], 28, 28, 1), "linear", antialias=True))
-    return np.concatenate([np.asarray(resize(luma[i:i + chunk])) for i in range(0, len(luma), chunk)])
+    return np.concatenate([np.asarray(_resize_28(luma[i:i + chunk])) for i in range(0, len(luma), chunk)])
+
+
+@jax.jit
+def _resize_28(x: jax.Array) -> jax.Array:
+    return jax.image.resize(x, (x.shape[0], 28, 28, 1), "linear", antialias=True)
 
 
 def _uint8_to_unit(images: np.ndarray) -> np.ndarray:
