@@ -96,6 +96,13 @@ def classifier_features(params: dict, images: np.ndarray) -> np.ndarray:
     return batched(_features_jit, params, _as_input(images), EVAL_BATCH)
 
 
+def dataset_features(params: dict, images: np.ndarray) -> np.ndarray:
+    """Features (N, 128) of float images (N, H, W, C) in [-1, 1] of either dataset: Fashion-MNIST's
+    28 x 28 x 1 as they are, any other shape through ``as_classifier_input`` (Anime Face's FID substitute)."""
+    images = np.asarray(images)
+    return classifier_features(params, images if images.shape[1:] == (28, 28, 1) else as_classifier_input(images))
+
+
 def accuracy(params: dict, images: np.ndarray, labels: np.ndarray) -> float:
     """Fraction of uint8 images (N, 28, 28) classified as their labels."""
     logits = batched(_logits_jit, params, _as_input(_uint8_to_unit(images)), EVAL_BATCH)

@@ -71,6 +71,34 @@ def plot_summary(summary: pd.DataFrame, path: Path) -> None:
     plt.close(fig)
 
 
+def plot_training_curves(history_files: list[Path], path: Path, smooth_steps: int = 50):
+    """Per dataset (a row each): discriminator and generator loss against the step (running mean over
+    ``smooth_steps``, raw values faint) and the classifier FD of the checkpoints, one line per variant.
+    history_files: results/system/{dataset}/{variant}/history.csv of the train rule; returns the figure."""
+    runs = {}
+    for file in map(Path, history_files):
+        runs.setdefault(file.parent.parent.name, {})[file.parent.name] = pd.read_csv(file)
+    fig, axes = plt.subplots(len(runs), 3, figsize=(14, 3.6 * len(runs)), squeeze=False)
+    for row, (dataset, variants) in zip(axes, runs.items()):
+        for i, (variant, history) in enumerate(variants.items()):
+            colour = f"C{i}"
+            for ax, loss in zip(row[:2], ("d_loss", "g_loss")):
+                ax.plot(history["step"], history[loss], color=colour, alpha=0.15, lw=0.5)
+                ax.plot(history["step"], history[loss].rolling(smooth_steps, min_periods=1).mean(), color=colour,
+                        label=variant)
+            if "classifier_fd" in history:
+                scored = history.dropna(subset=["classifier_fd"])
+                row[2].plot(scored["step"], scored["classifier_fd"], "o-", color=colour, label=variant)
+        for ax, title in zip(row, ("discriminator loss", "generator loss", "classifier FD at checkpoints")):
+            ax.set(xlabel="step", title=f"{dataset}: {title}")
+            ax.legend(fontsize=8)
+        row[2].set_ylabel("Frechet distance (lower is better)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return fig
+
+
 BREAKDOWN_COLUMNS = ["dataset", "phase", "component", "count", "energy_nJ_per_image", "share", "sources"]
 
 

@@ -8,8 +8,11 @@ Files written to ``outdir`` (all atomically: temporary name, then ``os.replace``
   step, PRNG key, history, update counts, wall time) every ``checkpoint_every_steps`` and at
   the end. Rerunning a killed run resumes from it and gives the same result as an
   uninterrupted run with the same seed; a checkpoint of a different run setup is ignored;
-- ``history.csv``: step, epoch, d_loss, g_loss, wall_s (cumulative seconds), and for the
-  hardware variant the level steps per step (g_/d_potentiation, g_/d_depression);
+- ``history.csv``: step, epoch, d_loss, g_loss, wall_s (cumulative seconds), for the hardware
+  variant the level steps per step (g_/d_potentiation, g_/d_depression), and at each checkpoint,
+  given a classifier, classifier_fd: the Frechet distance of ``checkpoint_metric_samples``
+  generated images to as many training images in its features (a trend to watch; the reported
+  metrics are the evaluate rule's);
 - ``update_counts.csv`` (hardware): per crossbar layer, cumulative potentiation / depression
   level steps, steps and training images seen (input of ``system.energy``);
 - ``samples_step<step>.png`` at each checkpoint and ``samples.png`` at the end (8x8 grid, fixed
@@ -40,6 +43,7 @@ from system.crossbar import CrossbarConfig, level_transitions
 from system.dcgan import Architecture, Hardware, architecture, describe_layers, hardware_parts
 from system.dcgan import discriminator, generator, init
 from system.io import atomic_path, write_csv
+from system.metrics import FeatureFn, feature_stats, frechet_distance
 from system.tables import DeviceTables
 
 GRID = 8  # sample grid is GRID x GRID
@@ -175,10 +179,13 @@ def _sample_latents(seed: int, latent_dim: int) -> np.ndarray:
 
 
 def train(sys_cfg: dict, dataset: str, variant: str, images: np.ndarray,
-          tables: DeviceTables | None, outdir: Path, seed: int) -> None:
+          tables: DeviceTables | None, outdir: Path, seed: int,
+          classifier_features: FeatureFn | None = None) -> None:
     """Train the DCGAN of ``dataset`` in ``variant`` on ``images``; write to ``outdir``.
 
-    sys_cfg: the config's ``system`` mapping; tables: needed for the hardware variant.
+    sys_cfg: the config's ``system`` mapping; tables: needed for the hardware variant;
+    classifier_features: float images (N, H, W, C) in [-1, 1] -> features (N, F), for the
+    classifier_fd of each checkpoint (none without it or with ``checkpoint_metric_samples`` 0).
     """
     on_devices = any(hardware_parts(variant))
     if on_devices and tables is None:
@@ -223,6 +230,10 @@ def train(sys_cfg: dict, dataset: str, variant: str, images: np.ndarray,
     latents = _sample_latents(seed, arch.latent_dim)
 
     on_crossbar = hw is not None and hw.synapses  # weight updates are counted
+    n_monitor = int(sys_cfg["checkpoint_metric_samples"]) if classifier_features is not None else 0
+    if n_monitor:
+        chosen = np.random.default_rng([seed, 2]).choice(len(images), min(n_monitor, len(images)), replace=False)
+        real_stats = feature_stats(classifier_features(images[np.sort(chosen)].astype(np.float32) / 127.5 - 1.0))
 
     def write_logs(step: int) -> None:
         write_csv(outdir / "history.csv", pd.DataFrame(history))
@@ -230,6 +241,10 @@ def train(sys_cfg: dict, dataset: str, variant: str, images: np.ndarray,
             write_csv(outdir / "update_counts.csv", _counts_frame(arch, counts, step, batch))
 
     def save(step: int, wall_s: float) -> None:
+        if n_monitor:
+            fake = generate((carry["params_g"], carry["state_g"], config), n_monitor, seed=seed + 2)
+            history[-1]["classifier_fd"] = frechet_distance(*real_stats, *feature_stats(classifier_features(fake)))
+            bar.set_postfix(classifier_fd=f"{history[-1]['classifier_fd']:.2f}")
         state = {"fingerprint": fingerprint, "step": step, "key": np.asarray(key), "wall_s": wall_s,
                  "history": history, "counts": counts, "carry": _to_numpy(carry)}
         _save_checkpoint(ckpt_path, state)
@@ -238,8 +253,9 @@ def train(sys_cfg: dict, dataset: str, variant: str, images: np.ndarray,
 
     start_wall, wall_offset = time.perf_counter(), ckpt["wall_s"]
     order = None
-    for step in tqdm(range(step, total_steps), initial=step, total=total_steps,
-                     desc=f"{dataset}/{variant}", unit="step", mininterval=5.0):
+    bar = tqdm(range(step, total_steps), initial=step, total=total_steps,
+               desc=f"{dataset}/{variant}", unit="step", mininterval=5.0)
+    for step in bar:
         epoch, index = divmod(step, steps_per_epoch)
         if order is None or index == 0:
             order = _epoch_order(seed, epoch, len(images))

@@ -1,5 +1,6 @@
 """Fashion-MNIST classifier: training on a small subset, atomic save and reload, features."""
 
+import jax
 import numpy as np
 import pytest
 
@@ -7,6 +8,8 @@ from system.classifier import (
     FEATURE_DIM,
     as_classifier_input,
     classifier_features,
+    dataset_features,
+    init_params,
     load_classifier,
     train_classifier,
 )
@@ -60,6 +63,11 @@ def test_other_datasets_enter_as_28x28_luma():
     np.testing.assert_allclose(out[1], 0.299 - 0.587, atol=1e-5)
     with pytest.raises(ValueError, match="1 or 3"):
         as_classifier_input(np.zeros((2, 64, 64, 4)))
+
+    params = init_params(jax.random.PRNGKey(0))
+    np.testing.assert_array_equal(dataset_features(params, rgb), classifier_features(params, out))
+    mnist = np.random.default_rng(0).uniform(-1, 1, (3, 28, 28, 1)).astype(np.float32)
+    np.testing.assert_array_equal(dataset_features(params, mnist), classifier_features(params, mnist))  # as it is
 
 
 def test_substitute_distance_grows_with_degradation(tmp_path, data_dir):

@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 
 from system import energy
-from system.summary import energy_by_component, plot_energy_breakdown
+from system.summary import energy_by_component, plot_energy_breakdown, plot_training_curves
 
 
 def write_breakdown(path, rows):
@@ -33,3 +33,22 @@ def test_components_sum_over_layers_with_shares_and_sources(tmp_path):
     # g2 has no activation row: its bar still stacks to its total, and the titles carry the phase totals
     assert [ax.get_title() for ax in figure.axes] == ["fashion_mnist, test: 0.046 nJ/image",
                                                       "fashion_mnist, train: 1e-06 nJ/image"]
+
+
+def test_training_curves_show_losses_and_checkpoint_scores_per_variant(tmp_path):
+    files = []
+    for variant, fd in (("float", [30.0, 20.0]), ("hardware", None)):  # a run without scores: losses only
+        history = pd.DataFrame({"step": range(1, 11), "epoch": 0, "d_loss": 1.0, "g_loss": range(10), "wall_s": 1.0})
+        if fd:
+            history["classifier_fd"] = [fd[0] if s == 5 else fd[1] if s == 10 else None for s in history["step"]]
+        (tmp_path / "fashion_mnist" / variant).mkdir(parents=True)
+        files.append(tmp_path / "fashion_mnist" / variant / "history.csv")
+        history.to_csv(files[-1], index=False)
+    figure = plot_training_curves(files, tmp_path / "curves.png", smooth_steps=2)
+    assert (tmp_path / "curves.png").stat().st_size > 5000
+    d_loss, g_loss, scores = figure.axes
+    assert scores.get_title() == "fashion_mnist: classifier FD at checkpoints"
+    [line] = scores.get_lines()
+    assert line.get_label() == "float" and list(line.get_xdata()) == [5, 10] and list(line.get_ydata()) == [30, 20]
+    smoothed = [line for line in g_loss.get_lines() if line.get_label() == "hardware"][0]
+    assert list(smoothed.get_ydata())[:3] == [0.0, 0.5, 1.5]  # running mean over 2 steps

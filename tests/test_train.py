@@ -10,6 +10,7 @@ import pytest
 from PIL import Image
 
 import system.train as train_module
+from system.metrics import feature_stats, frechet_distance
 from system.tables import DeviceTables
 from system.train import generate, load_generator, make_train_step, train
 from tests.test_dcgan import TINY  # the 8x8 DCGAN the DCGAN tests use
@@ -23,7 +24,7 @@ IMAGES = (np.random.default_rng(0).random((24, 8, 8)) * 255).astype(np.uint8)
 
 def config(epochs=2, every=4):
     return {"latent_dim": 4, "batch_size": 8, "learning_rate": 2e-3, "beta1": 0.5, "epochs": {"fashion_mnist": epochs},
-            "max_train_images": 0, "checkpoint_every_steps": every,
+            "max_train_images": 0, "checkpoint_every_steps": every, "checkpoint_metric_samples": 16,
             "crossbar": {"weight_scale": 0.05, "variation_sigma": 0.0, "read_noise_sigma": 0.0, "dac_bits": 0,
                          "adc_bits": 0}}
 
@@ -31,6 +32,11 @@ def config(epochs=2, every=4):
 @pytest.fixture(autouse=True)
 def tiny_architecture(monkeypatch):
     monkeypatch.setattr(train_module, "architecture", lambda dataset, latent_dim=100: TINY)
+
+
+def pixels(images):
+    """Raw pixels as the features of the checkpoint score (the workflow passes the classifier's)."""
+    return np.asarray(images).reshape(len(images), -1)
 
 
 def params_of(outdir):
@@ -65,8 +71,30 @@ class Killed(Exception):
     pass
 
 
+def test_checkpoints_score_their_samples(tmp_path):
+    calls = []
+
+    def features(images):
+        calls.append(np.array(images))
+        return pixels(images)
+
+    train(config(), "fashion_mnist", "float", IMAGES, None, tmp_path, seed=0, classifier_features=features)
+    history = pd.read_csv(tmp_path / "history.csv")
+    scored = history.dropna(subset=["classifier_fd"])
+    assert scored["step"].tolist() == [4, 6] and (scored["classifier_fd"] > 0).all()
+    real, *fakes = calls  # the training images' features once, then each checkpoint's samples
+    assert real.shape == (16, 8, 8, 1) and len(fakes) == 2 and all(f.shape == (16, 8, 8, 1) for f in fakes)
+    assert all(any(np.allclose(r, image[..., None] / 127.5 - 1.0, atol=1e-6) for image in IMAGES) for r in real)
+    final = frechet_distance(*feature_stats(pixels(real)), *feature_stats(pixels(generate(tmp_path, 16, seed=2))))
+    assert scored["classifier_fd"].iloc[-1] == pytest.approx(final, rel=1e-6)  # the final generator's samples
+
+    train({**config(), "checkpoint_metric_samples": 0}, "fashion_mnist", "float", IMAGES, None, tmp_path / "off",
+          seed=0, classifier_features=features)
+    assert "classifier_fd" not in pd.read_csv(tmp_path / "off" / "history.csv") and len(calls) == 3
+
+
 def test_killed_run_resumes_to_the_uninterrupted_result(tmp_path, monkeypatch):
-    train(config(), "fashion_mnist", "float", IMAGES, None, tmp_path / "whole", seed=0)
+    train(config(), "fashion_mnist", "float", IMAGES, None, tmp_path / "whole", seed=0, classifier_features=pixels)
 
     save = train_module._save_checkpoint
 
@@ -76,16 +104,17 @@ def test_killed_run_resumes_to_the_uninterrupted_result(tmp_path, monkeypatch):
 
     monkeypatch.setattr(train_module, "_save_checkpoint", save_then_die)
     with pytest.raises(Killed):
-        train(config(), "fashion_mnist", "float", IMAGES, None, tmp_path / "resumed", seed=0)
+        train(config(), "fashion_mnist", "float", IMAGES, None, tmp_path / "resumed", seed=0, classifier_features=pixels)
     with open(tmp_path / "resumed" / "checkpoint.pkl", "rb") as f:
         assert pickle.load(f)["step"] == 4
     monkeypatch.setattr(train_module, "_save_checkpoint", save)
-    train(config(), "fashion_mnist", "float", IMAGES, None, tmp_path / "resumed", seed=0)
+    train(config(), "fashion_mnist", "float", IMAGES, None, tmp_path / "resumed", seed=0, classifier_features=pixels)
 
     for a, b in zip(params_of(tmp_path / "whole"), params_of(tmp_path / "resumed")):
         np.testing.assert_array_equal(a, b)
     whole, resumed = (pd.read_csv(tmp_path / d / "history.csv") for d in ("whole", "resumed"))
     pd.testing.assert_frame_equal(whole.drop(columns="wall_s"), resumed.drop(columns="wall_s"))
+    assert whole["classifier_fd"].notna().sum() == 2  # the checkpoint scores are continued too
 
 
 def test_hardware_run_counts_level_updates(tmp_path):

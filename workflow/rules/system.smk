@@ -1,7 +1,7 @@
 # The hardware-aware DCGAN: classifier for the feature-space metrics, training, evaluation, summary.
 
 TRAINING_KEYS = ["latent_dim", "batch_size", "learning_rate", "beta1", "epochs", "max_train_images",
-                 "checkpoint_every_steps"]
+                 "checkpoint_every_steps", "checkpoint_metric_samples"]
 
 
 def training_params(wildcards):
@@ -35,6 +35,7 @@ rule classifier:
 rule train:
     input:
         tables=tables_if_hardware,
+        classifier=ancient(CLASSIFIER),  # scores the checkpoints; a retrained classifier does not retrain the GANs
     output:
         generator="results/system/{dataset}/{variant}/generator.pkl",
         history="results/system/{dataset}/{variant}/history.csv",
@@ -87,12 +88,14 @@ rule summary:
         metrics=expand("results/system/{dataset}/{variant}/metrics.json", dataset=DATASETS, variant=VARIANTS),
         energy=expand("results/system/{dataset}/hardware/energy.csv", dataset=DATASETS)
         if "hardware" in VARIANTS else [],
+        history=expand("results/system/{dataset}/{variant}/history.csv", dataset=DATASETS, variant=VARIANTS),
     output:
         table=report("results/summary.csv", caption="../report/summary.rst", category="Summary"),
         plot=report("results/summary.png", caption="../report/summary_plot.rst", category="Summary"),
         energy_table="results/energy_breakdown.csv",
         energy_plot=report("results/energy_breakdown.png", caption="../report/energy_breakdown.rst",
                            category="Summary"),
+        curves=report("results/training_curves.png", caption="../report/training_curves.rst", category="Summary"),
     conda:
         "../../envs/system.yaml"
     script:

@@ -27,11 +27,8 @@ if real.ndim == 3:
     real = real[..., None]
 
 classifier_params = classifier.load_classifier(Path(snakemake.input.classifier))
-if dataset == "fashion_mnist":
-    feature_fns = {"classifier": lambda images: classifier.classifier_features(classifier_params, images)}
-else:  # the substitute where no Inception weights are: the same classifier on 28x28 luma (README)
-    feature_fns = {"classifier": lambda images: classifier.classifier_features(
-        classifier_params, classifier.as_classifier_input(images))}
+# Anime Face: the substitute where no Inception weights are, the same classifier on 28x28 luma (README)
+feature_fns = {"classifier": lambda images: classifier.dataset_features(classifier_params, images)}
 fid_missing = None
 try:  # the configured path, else the torch hub cache; never downloaded
     inception_path = params.metrics.get("inception_weights")

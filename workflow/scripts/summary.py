@@ -1,9 +1,9 @@
 """Rule summary: results/summary.csv and its plot beside the reference numbers; the energy breakdown of the
-hardware runs by component (table and per-layer plot)."""
+hardware runs by component (table and per-layer plot); the training curves of every run."""
 from pathlib import Path
 
 from system.io import atomic_path, write_csv
-from system.summary import build_summary, energy_by_component, plot_energy_breakdown, plot_summary
+from system.summary import build_summary, energy_by_component, plot_energy_breakdown, plot_summary, plot_training_curves
 
 summary = build_summary([Path(p) for p in snakemake.input.metrics])
 write_csv(Path(snakemake.output.table), summary)
@@ -13,3 +13,5 @@ energy_files = {Path(p).parent.parent.name: Path(p) for p in snakemake.input.ene
 write_csv(Path(snakemake.output.energy_table), energy_by_component(energy_files))
 with atomic_path(Path(snakemake.output.energy_plot)) as tmp:
     plot_energy_breakdown(energy_files, tmp)
+with atomic_path(Path(snakemake.output.curves)) as tmp:
+    plot_training_curves([Path(p) for p in snakemake.input.history], tmp)
