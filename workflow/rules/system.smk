@@ -14,6 +14,9 @@ def training_params(wildcards):
 
 
 CLASSIFIER = "results/system/fashion_mnist/classifier/classifier.pkl"
+# XLA spreads one JAX job over every core (on a GPU it holds the accelerator's memory): the JAX rules run one at a
+# time, so that two trainings do not share the cores and their throughputs are each measured alone
+JAX_THREADS = workflow.cores
 
 
 rule classifier:
@@ -26,6 +29,7 @@ rule classifier:
         seed=config["seed"],
         data_dir=config["data_dir"],
         download=config.get("download", True),
+    threads: JAX_THREADS
     conda:
         "../../envs/system.yaml"
     script:
@@ -51,6 +55,7 @@ rule train:
     wildcard_constraints:
         dataset="fashion_mnist|anime_faces",
         variant="float|hardware|hardware_synapses|hardware_activations",
+    threads: JAX_THREADS
     conda:
         "../../envs/system.yaml"
     script:
@@ -77,6 +82,7 @@ rule evaluate:
     wildcard_constraints:
         dataset="fashion_mnist|anime_faces",
         variant="float|hardware|hardware_synapses|hardware_activations",
+    threads: JAX_THREADS
     conda:
         "../../envs/system.yaml"
     script:
