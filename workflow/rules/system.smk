@@ -1,5 +1,7 @@
 # The hardware-aware DCGAN: classifier for the feature-space metrics, training, evaluation, summary.
 
+from snakemake.exceptions import WorkflowError
+
 TRAINING_KEYS = ["latent_dim", "batch_size", "learning_rate", "beta1", "epochs", "max_train_images",
                  "checkpoint_every_steps", "checkpoint_metric_samples"]
 
@@ -16,7 +18,10 @@ def training_params(wildcards):
 CLASSIFIER = "results/system/fashion_mnist/classifier/classifier.pkl"
 # XLA spreads one JAX job over every core (on a GPU it holds the accelerator's memory): the JAX rules run one at a
 # time, so that two trainings do not share the cores and their throughputs are each measured alone
-JAX_THREADS = workflow.cores
+try:
+    JAX_THREADS = workflow.cores
+except WorkflowError:  # no --cores given: --report or a listing, which run no job
+    JAX_THREADS = 1
 
 
 rule classifier:
