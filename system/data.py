@@ -72,7 +72,7 @@ def fashion_mnist_files(data_dir: Path, download: bool = False) -> dict[str, Pat
         path = folder / name
         if not path.exists():
             if not download:
-                raise DataError(f"{path} is missing (set download: true or point data_dir at a copy)")
+                raise DataError(f"{path} is missing (point data_dir at a copy, or add --config download=true)")
             _download(FASHION_MNIST_URL + name, path, expected)
         if md5(path) != expected:
             raise DataError(f"{path} fails its MD5 check (expected {expected}): replace the file")
@@ -115,30 +115,42 @@ def _decode_rgb64(data: bytes, name: str) -> np.ndarray:
     return np.asarray(image, dtype=np.uint8)
 
 
+def _anime_faces_sources(data_dir: Path) -> tuple[list[Path], Path | None, list[str]]:
+    """(JPEG files in name order, or else the first zip and its JPEG entries in name order)."""
+    folder = Path(data_dir) / ANIME_FACES_DIR
+    if not folder.is_dir():
+        raise DataError(f"{folder} does not exist; the Anime Face dataset cannot be downloaded automatically: "
+                        f"get it from {ANIME_FACES_SOURCE} and unpack or copy it there")
+    jpegs = sorted(p for p in folder.rglob("*") if p.suffix.lower() in (".jpg", ".jpeg"))
+    if jpegs:
+        return jpegs, None, []
+    for archive_path in sorted(folder.glob("*.zip")):
+        with zipfile.ZipFile(archive_path) as archive:
+            names = sorted(n for n in archive.namelist() if n.lower().endswith((".jpg", ".jpeg")))
+        if names:
+            return [], archive_path, names
+    raise DataError(f"{folder} holds no JPEGs and no zip of them; get the Anime Face dataset from "
+                    f"{ANIME_FACES_SOURCE} and unpack or copy it there")
+
+
+def count_anime_faces(data_dir: Path) -> int:
+    """Number of Anime Face images under data_dir/anime-faces-64/ (JPEG folder or zip), without decoding them."""
+    jpegs, _, names = _anime_faces_sources(data_dir)
+    return len(jpegs) or len(names)
+
+
 def load_anime_faces(data_dir: Path, limit: int = 0) -> np.ndarray:
     """Anime Face images, uint8 (N, 64, 64, 3), from data_dir/anime-faces-64/ (JPEG folder or zip).
 
     `limit` > 0 reads only the first `limit` images in name order.
     """
-    folder = Path(data_dir) / ANIME_FACES_DIR
-    zips = sorted(folder.glob("*.zip")) if folder.is_dir() else []
-    jpegs = sorted(p for p in folder.rglob("*") if p.suffix.lower() in (".jpg", ".jpeg")) if folder.is_dir() else []
+    jpegs, archive_path, names = _anime_faces_sources(data_dir)
     if jpegs:
         chosen = jpegs[:limit] if limit > 0 else jpegs
-        images = [_decode_rgb64(p.read_bytes(), str(p)) for p in chosen]
-    elif zips:
-        with zipfile.ZipFile(zips[0]) as archive:
-            names = sorted(n for n in archive.namelist() if n.lower().endswith((".jpg", ".jpeg")))
-            chosen = names[:limit] if limit > 0 else names
-            images = [_decode_rgb64(archive.read(n), f"{zips[0]}:{n}") for n in chosen]
-    else:
-        raise DataError(
-            f"{folder} holds no JPEGs and no zip of them; the Anime Face dataset cannot be downloaded "
-            f"automatically: get it from {ANIME_FACES_SOURCE} and unpack or copy it there"
-        )
-    if not images:
-        raise DataError(f"{folder}: no images found")
-    return np.stack(images)
+        return np.stack([_decode_rgb64(p.read_bytes(), str(p)) for p in chosen])
+    chosen = names[:limit] if limit > 0 else names
+    with zipfile.ZipFile(archive_path) as archive:
+        return np.stack([_decode_rgb64(archive.read(n), f"{archive_path}:{n}") for n in chosen])
 
 
 def load_images(dataset: str, data_dir: Path, download: bool = False, limit: int = 0) -> np.ndarray:

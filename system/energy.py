@@ -196,19 +196,23 @@ def training_energy(arch: Architecture, tables: DeviceTables, cfg: EnergyConfig,
 
 
 def run_energy(outdir: Path, tables: DeviceTables, cfg: EnergyConfig) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(testing, training) breakdowns of a finished hardware run in ``outdir`` (``system.train``),
-    with the conductances programmed at the end of training."""
+    """(testing, training) breakdowns of a finished hardware run in ``outdir`` (``system.train``: its
+    config.json, generator.pkl, discriminator.pkl and update_counts.csv), with the conductances
+    programmed at the end of training."""
     outdir = Path(outdir)
     config = json.loads((outdir / "config.json").read_text())
     if config["variant"] != "hardware":
         raise ValueError(f"{outdir} is a {config['variant']} run; the energy model needs a hardware run")
     arch = architecture(config["dataset"], int(config["system"]["latent_dim"]))
-    with open(outdir / "checkpoint.pkl", "rb") as f:
-        carry = pickle.load(f)["carry"]
+    params = {}
+    for network in ("generator", "discriminator"):
+        with open(outdir / f"{network}.pkl", "rb") as f:
+            params[network] = pickle.load(f)["params"]
     hw = config["hardware"]
     conductance = {}
-    for layers, params in ((arch.generator, carry["params_g"]), (arch.discriminator, carry["params_d"])):
-        conductance.update(programmed_conductance(layers, params, hw["levels_S"], hw["crossbar"]["weight_scale"]))
+    for layers, network in ((arch.generator, "generator"), (arch.discriminator, "discriminator")):
+        conductance.update(programmed_conductance(layers, params[network], hw["levels_S"],
+                                                  hw["crossbar"]["weight_scale"]))
     updates = pd.read_csv(outdir / "update_counts.csv")
     return (inference_energy(arch, tables, cfg, conductance),
             training_energy(arch, tables, cfg, updates, conductance))

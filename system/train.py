@@ -13,11 +13,17 @@ Files written to ``outdir`` (all atomically: temporary name, then ``os.replace``
   given a classifier, classifier_fd: the Frechet distance of ``checkpoint_metric_samples``
   generated images to as many training images in its features (a trend to watch; the reported
   metrics are the evaluate rule's);
-- ``update_counts.csv`` (hardware): per crossbar layer, cumulative potentiation / depression
-  level steps, steps and training images seen (input of ``system.energy``);
+- ``update_counts.csv``: per crossbar layer, cumulative potentiation / depression level steps,
+  steps and training images seen (input of ``system.energy``; zeros where the weights are not on
+  the crossbar, as in the float variant);
 - ``samples_step<step>.png`` at each checkpoint and ``samples.png`` at the end (8x8 grid, fixed
   latents);
-- ``generator.pkl`` at the end: the trained generator for ``load_generator`` / ``generate``.
+- ``generator.pkl`` at the end: the trained generator for ``load_generator`` / ``generate``;
+- ``discriminator.pkl`` at the end: the trained discriminator (params, BN state), whose programmed
+  conductances the energy model reads.
+
+Every file a later rule reads is among these; ``checkpoint.pkl`` and ``samples_step*.png`` belong
+to the training run alone.
 
 A non-finite loss stops training with ``FloatingPointError``; the last good checkpoint stays.
 """
@@ -212,7 +218,7 @@ def train(sys_cfg: dict, dataset: str, variant: str, images: np.ndarray,
         "tables_provenance": {k: v.get("provenance") for k, v in tables.sidecars.items()} if tables else None,
     }
     setup = {k: config[k] for k in ("dataset", "variant", "seed", "n_images", "hardware")}
-    setup["system"] = {k: sys_cfg[k] for k in ("latent_dim", "batch_size", "learning_rate", "beta1", "crossbar")}
+    setup["system"] = {k: sys_cfg.get(k) for k in ("latent_dim", "batch_size", "learning_rate", "beta1", "crossbar")}
     fingerprint = hashlib.sha256(json.dumps(setup, sort_keys=True, default=str).encode()).hexdigest()
     _atomic_write(outdir / "config.json", json.dumps(config, indent=1, default=str).encode())
 
@@ -237,8 +243,7 @@ def train(sys_cfg: dict, dataset: str, variant: str, images: np.ndarray,
 
     def write_logs(step: int) -> None:
         write_csv(outdir / "history.csv", pd.DataFrame(history))
-        if on_crossbar:
-            write_csv(outdir / "update_counts.csv", _counts_frame(arch, counts, step, batch))
+        write_csv(outdir / "update_counts.csv", _counts_frame(arch, counts, step, batch))
 
     def save(step: int, wall_s: float) -> None:
         if n_monitor:
@@ -287,6 +292,8 @@ def train(sys_cfg: dict, dataset: str, variant: str, images: np.ndarray,
     generator_file = {"params": _to_numpy(carry["params_g"]), "state": _to_numpy(carry["state_g"]),
                       "config": config}
     _atomic_write(outdir / "generator.pkl", pickle.dumps(generator_file))
+    _atomic_write(outdir / "discriminator.pkl",
+                  pickle.dumps({"params": _to_numpy(carry["params_d"]), "state": _to_numpy(carry["state_d"])}))
 
 
 def _save_checkpoint(path: Path, state: dict) -> None:
@@ -344,12 +351,11 @@ def load_generator(outdir: Path) -> tuple[dict, dict, dict]:
     return saved["params"], saved["state"], saved["config"]
 
 
-def training_throughput(outdir: Path) -> float:
+def training_throughput(history_csv: Path, batch_size: int) -> float:
     """Training images per second of a finished run: steps x batch over the cumulative wall time of
-    history.csv (checkpoints and sample grids included)."""
-    history = pd.read_csv(Path(outdir) / "history.csv")
-    batch = int(json.loads((Path(outdir) / "config.json").read_text())["system"]["batch_size"])
-    return float(history["step"].iloc[-1] * batch / history["wall_s"].iloc[-1])
+    its history.csv (checkpoints and sample grids included)."""
+    history = pd.read_csv(history_csv)
+    return float(history["step"].iloc[-1] * batch_size / history["wall_s"].iloc[-1])
 
 
 def generate(source, n: int, seed: int, batch_size: int = 250) -> np.ndarray:

@@ -180,8 +180,9 @@ def test_run_energy_reads_a_run_directory(tmp_path):
     hardware = {"levels_S": [1e-4, 2e-4, 4e-4], "crossbar": {"weight_scale": 0.05}}
     (run / "config.json").write_text(json.dumps({"dataset": "fashion_mnist", "variant": "hardware",
                                                  "system": {"latent_dim": 100}, "hardware": hardware}))
-    with open(run / "checkpoint.pkl", "wb") as f:
-        pickle.dump({"carry": {"params_g": params_g, "params_d": params_d}}, f)
+    for network, params in (("generator", params_g), ("discriminator", params_d)):
+        with open(run / f"{network}.pkl", "wb") as f:
+            pickle.dump({"params": params, "state": {}}, f)
     pd.DataFrame({"network": "generator", "layer": ["g1", "g2", "g3"], "potentiation": 5, "depression": 5,
                   "steps": 1, "images": 128}).to_csv(run / "update_counts.csv", index=False)
     testing, training = run_energy(run, tables, CFG)

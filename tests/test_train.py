@@ -22,6 +22,10 @@ TABLES = DeviceTables(1e-4 * (1 + np.linspace(0, 1, 16) ** 1.3), X, np.maximum(X
 IMAGES = (np.random.default_rng(0).random((24, 8, 8)) * 255).astype(np.uint8)
 
 
+# what train() leaves for the later rules (workflow/rules/system.smk declares each of them)
+OUTPUTS = ("config.json", "generator.pkl", "discriminator.pkl", "history.csv", "update_counts.csv", "samples.png")
+
+
 def config(epochs=2, every=4):
     return {"latent_dim": 4, "batch_size": 8, "learning_rate": 2e-3, "beta1": 0.5, "epochs": {"fashion_mnist": epochs},
             "max_train_images": 0, "checkpoint_every_steps": every, "checkpoint_metric_samples": 16,
@@ -50,12 +54,13 @@ def test_float_run_writes_outputs_and_generates(tmp_path):
     assert list(history.columns) == ["step", "epoch", "d_loss", "g_loss", "wall_s"]
     assert history["step"].tolist() == [1, 2, 3, 4, 5, 6] and history["epoch"].tolist() == [0, 0, 0, 1, 1, 1]
     assert np.all(np.isfinite(history[["d_loss", "g_loss"]])) and history["wall_s"].is_monotonic_increasing
-    for name in ("config.json", "checkpoint.pkl", "generator.pkl", "samples_step000004.png", "samples_step000006.png"):
+    for name in (*OUTPUTS, "checkpoint.pkl", "samples_step000004.png", "samples_step000006.png"):
         assert (tmp_path / name).is_file(), name
+    assert (pd.read_csv(tmp_path / "update_counts.csv")[["potentiation", "depression"]] == 0).all().all()
     assert Image.open(tmp_path / "samples.png").size == (64, 64)
     assert not list(tmp_path.glob(".*tmp*"))  # no temporary files left
     assert json.loads((tmp_path / "config.json").read_text())["variant"] == "float"
-    assert train_module.training_throughput(tmp_path) == pytest.approx(6 * 8 / history["wall_s"].iloc[-1])
+    assert train_module.training_throughput(tmp_path / "history.csv", 8) == pytest.approx(6 * 8 / history["wall_s"].iloc[-1])
 
     images = generate(tmp_path, 10, seed=1, batch_size=4)
     assert images.shape == (10, 8, 8, 1) and images.dtype == np.float32
@@ -142,11 +147,11 @@ def test_rerun_of_a_finished_run_rewrites_its_outputs_without_training(tmp_path)
     train(config(epochs=1, every=2), "fashion_mnist", "hardware", IMAGES, TABLES, tmp_path, seed=0)
     before = {name: (tmp_path / name).read_bytes() for name in ("history.csv", "update_counts.csv")}
     first = params_of(tmp_path)
-    for name in ("history.csv", "update_counts.csv", "generator.pkl", "samples.png"):
+    for name in OUTPUTS:
         (tmp_path / name).unlink()
     train(config(epochs=1, every=2), "fashion_mnist", "hardware", IMAGES, TABLES, tmp_path, seed=0)
     assert {name: (tmp_path / name).read_bytes() for name in before} == before
-    assert (tmp_path / "samples.png").is_file()
+    assert all((tmp_path / name).is_file() for name in OUTPUTS)
     for a, b in zip(first, params_of(tmp_path)):
         np.testing.assert_array_equal(a, b)
 

@@ -1,23 +1,101 @@
-"""Validation of the workflow configuration against workflow/schemas/config.schema.yaml.
+"""Every input of the workflow checked before any job starts: config files, keys, values, data.
 
-Every problem becomes one line naming the key, so that a bad config stops the run before any job
-starts, without a traceback: `config error: system.batch_size: -5 is less than the minimum of 1`.
+Every problem becomes one line naming the key or the file, so that bad input stops the run before any
+job starts (and before Snakemake touches any output), without a traceback:
+`config error: system.batch_size: -5 is less than the minimum of 1`.
+
+Checks, in order: the config files (present, YAML, a mapping, no key twice; file and line named), the
+schema (workflow/schemas/config.schema.yaml), non-finite numbers anywhere, cross-field rules, the
+data directory and its dataset files (MD5 sums; Fashion-MNIST is downloaded only with `download: true`),
+the Inception weights when a path is given, and the engine.
+
+As a command it checks the config a Snakemake command line would build, e.g. (envs/reproduce.sh does this)
+    python workflow/config_check.py --configfile config/quick.yaml --config data_dir=../shared/data
 """
 
+from __future__ import annotations
+
+import gzip
+import math
+import sys
 from pathlib import Path
 
 import jsonschema
 import yaml
 
-SCHEMA = Path(__file__).parent / "schemas" / "config.schema.yaml"
+REPO = Path(__file__).resolve().parent.parent
+SCHEMA = REPO / "workflow" / "schemas" / "config.schema.yaml"
+DEFAULT_CONFIG = Path("config") / "config.yaml"  # the Snakefile's configfile, relative to the working directory
+FASHION_MNIST_TEST_IMAGES = 10_000
 
 
 class ConfigError(Exception):
-    """A configuration problem; str() is one line that names the key."""
+    """A problem with the workflow's input; str() is one line that names the key or the file."""
+
+
+# ---------------------------------------------------------------- config files
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """YAML's safe loader that refuses a key given twice in one mapping (YAML keeps the last, silently)."""
+
+    def construct_mapping(self, node, deep=False):
+        seen = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(None, None, f"key {key!r} given twice", key_node.start_mark)
+            seen.add(key)
+        return super().construct_mapping(node, deep)
+
+
+def read_config_file(path) -> dict:
+    """The mapping in a YAML (or JSON) config file; ConfigError naming the file (and line) otherwise."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"{path}: no such config file")
+    try:
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
+        raise ConfigError(f"{where}: not valid YAML ({error.problem or error.context})") from None
+    except (yaml.YAMLError, UnicodeDecodeError) as error:
+        raise ConfigError(f"{path}: not valid YAML ({error})") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: holds {type(data).__name__}, not a mapping of config keys")
+    return data
+
+
+def merge(base: dict, override: dict) -> dict:
+    """base with override merged in key by key, as Snakemake merges --configfile and --config (a new dict)."""
+    out = dict(base)
+    for key, value in override.items():
+        out[key] = merge(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+    return out
+
+
+def config_from_command_line(argv: list[str]) -> dict | None:
+    """The config a Snakemake command line builds: config/config.yaml, each --configfile over it, then
+    --config. None when the line is not one Snakemake parses (Snakemake then says what is wrong)."""
+    from snakemake.cli import get_argument_parser, parse_config
+
+    try:
+        args, _ = get_argument_parser().parse_known_args(argv)
+        overrides = parse_config(args.config)
+    except (SystemExit, ValueError):
+        return None
+    config = read_config_file(DEFAULT_CONFIG)
+    for path in args.configfile or []:
+        config = merge(config, read_config_file(path))
+    return merge(config, overrides)
+
+
+# ---------------------------------------------------------------- keys and values
 
 
 def _key(path) -> str:
-    """Dotted key of a jsonschema error path: ('system', 'epochs', 'x') -> 'system.epochs.x'."""
+    """Dotted key of a path: ('system', 'epochs', 'x') -> 'system.epochs.x'."""
     return ".".join(str(p) for p in path) or "(top level)"
 
 
@@ -39,20 +117,144 @@ def _line(error: jsonschema.ValidationError) -> str:
     return f"{_key(path)}: {error.message}"
 
 
-def validate(config: dict, base_dir: Path = Path(".")) -> None:
-    """Check config against the schema, and that its data directory exists; raise ConfigError on the first problem."""
+def _non_finite(value, path=()) -> tuple | None:
+    """Path of the first NaN or infinity in a nested config value, else None."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return path
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, item in items:
+        found = _non_finite(item, (*path, key))
+        if found is not None:
+            return found
+    return None
+
+
+def check_values(config: dict) -> None:
+    """The schema, then finiteness of every number (jsonschema lets NaN and +inf through its bounds)."""
     schema = yaml.safe_load(SCHEMA.read_text())
     validator = jsonschema.Draft202012Validator(schema)
     errors = sorted(validator.iter_errors(config), key=lambda e: (len(e.absolute_path), list(map(str, e.absolute_path))))
     if errors:
         raise ConfigError(_line(errors[0]))
-    data_dir = Path(base_dir) / config["data_dir"]
-    if not data_dir.is_dir():
-        if not config.get("download", True):
-            raise ConfigError(f"data_dir: {config['data_dir']!r} is not a directory (and download is off)")
-        if "anime_faces" in config["system"]["datasets"]:
-            raise ConfigError(f"data_dir: {config['data_dir']!r} is not a directory; "
-                              "Anime Face cannot be downloaded, point data_dir at it")
-    ratio = config["dw_activation"]["network_lrelu_curvature_ratio"]
-    if ratio not in config["dw_activation"]["lrelu_curvature_ratios"]:
+    bad = _non_finite(config)
+    if bad is not None:
+        value = config
+        for part in bad:
+            value = value[part]
+        raise ConfigError(f"{_key(bad)}: {value} is not a finite number")
+
+
+def check_devices(config: dict) -> None:
+    """Cross-field rules of the device sections: geometry that the device stages could not build."""
+    syn, dw = config["synapse"], config["dw_activation"]
+    pitch = syn["skyrmion_pitch_m"]
+    if syn["cell_m"] >= pitch:
+        raise ConfigError(f"synapse.cell_m: {syn['cell_m']:g} m is not below skyrmion_pitch_m ({pitch:g} m)")
+    if "barrier" in syn and syn["barrier"]["width_m"] >= pitch:
+        raise ConfigError(f"synapse.barrier.width_m: {syn['barrier']['width_m']:g} m is not below skyrmion_pitch_m "
+                          f"({pitch:g} m): the strip would cover the sites half a pitch from the boundary")
+    if syn.get("position_jitter_m", 0.0) >= pitch / 2:
+        raise ConfigError(f"synapse.position_jitter_m: {syn['position_jitter_m']:g} m is not below half the "
+                          f"skyrmion pitch ({pitch / 2:g} m)")
+    track, x0 = dw["track"], dw["anisotropy"]["x0_m"]
+    if dw["cell_m"] >= min(track["width_m"], track["length_m"]):
+        raise ConfigError(f"dw_activation.cell_m: {dw['cell_m']:g} m is not below the track's width and length")
+    if not x0 < track["length_m"]:
+        raise ConfigError(f"dw_activation.anisotropy.x0_m: {x0:g} m is not inside the track "
+                          f"(length_m {track['length_m']:g} m)")
+    if not x0 + dw["relu_mtj_offset_m"] < track["length_m"]:
+        raise ConfigError(f"dw_activation.relu_mtj_offset_m: x0_m + {dw['relu_mtj_offset_m']:g} m lies past the "
+                          f"track's end ({track['length_m']:g} m): the ReLU MTJ would cover nothing")
+    ratio = dw["network_lrelu_curvature_ratio"]
+    if ratio not in dw["lrelu_curvature_ratios"]:
         raise ConfigError(f"dw_activation.network_lrelu_curvature_ratio: {ratio} is not in lrelu_curvature_ratios")
+
+
+# ---------------------------------------------------------------- data
+
+
+def _fashion_mnist_count(path: Path) -> int:
+    """Number of items in an IDX .gz file, from its header."""
+    with gzip.open(path, "rb") as f:
+        return int.from_bytes(f.read(8)[4:8], "big")
+
+
+def check_data(config: dict, base_dir: Path) -> dict[str, int]:
+    """Dataset files present and intact (downloaded when asked); training images per dataset."""
+    from system import data
+
+    data_dir = Path(base_dir) / config["data_dir"]
+    download = config.get("download", False)
+    if not data_dir.is_dir() and not download:
+        raise ConfigError(f"data_dir: {config['data_dir']!r} is not a directory "
+                          "(point data_dir at the folder holding fashion-mnist/, or add --config download=true)")
+    try:  # the classifier is always trained on Fashion-MNIST
+        files = data.fashion_mnist_files(data_dir, download)
+    except data.DataError as error:
+        raise ConfigError(f"data_dir: {error}") from None
+    images = {"fashion_mnist": _fashion_mnist_count(files["train-images-idx3-ubyte.gz"])}
+    if "anime_faces" in config["system"]["datasets"]:
+        try:
+            images["anime_faces"] = data.count_anime_faces(data_dir)
+        except data.DataError as error:
+            raise ConfigError(f"data_dir: {error}") from None
+    return images
+
+
+def check_system(config: dict, train_images: dict[str, int]) -> None:
+    """Cross-field rules of the network: each dataset's epochs, batches against the images there are."""
+    system = config["system"]
+    for dataset in system["datasets"]:
+        if dataset not in system["epochs"]:
+            raise ConfigError(f"system.epochs.{dataset}: required for a dataset in system.datasets")
+        n = min(train_images[dataset], system.get("max_train_images") or train_images[dataset])
+        if system["batch_size"] > n:
+            raise ConfigError(f"system.batch_size: {system['batch_size']} is more than the {n} training images of "
+                              f"{dataset} (max_train_images {system.get('max_train_images', 0)})")
+    metrics = system["metrics"]
+    test_images = {"fashion_mnist": FASHION_MNIST_TEST_IMAGES, "anime_faces": train_images.get("anime_faces", 0)}
+    for dataset in system["datasets"]:
+        if metrics["n_samples"] > test_images[dataset]:
+            raise ConfigError(f"system.metrics.n_samples: {metrics['n_samples']} is more than the "
+                              f"{test_images[dataset]} real images of {dataset} it is compared with")
+    if metrics.get("classifier_train_images", 0) > train_images["fashion_mnist"]:
+        raise ConfigError(f"system.metrics.classifier_train_images: {metrics['classifier_train_images']} is more "
+                          f"than the {train_images['fashion_mnist']} Fashion-MNIST training images")
+    weights = metrics.get("inception_weights")
+    if weights is not None and not Path(weights).is_file():
+        raise ConfigError(f"system.metrics.inception_weights: {weights}: no such file (null skips FID)")
+
+
+def check_engine(config: dict) -> None:
+    """engine: oommf needs OOMMF now, not an hour into the run."""
+    if config["engine"] == "oommf":
+        from devices.engine import EngineError, resolve_engine
+
+        try:
+            resolve_engine("oommf")
+        except EngineError as error:
+            raise ConfigError(f"engine: {error}") from None
+
+
+def validate(config: dict, base_dir: Path = Path(".")) -> None:
+    """Check the merged config and the data it points at; raise ConfigError on the first problem."""
+    check_values(config)
+    check_devices(config)
+    check_system(config, check_data(config, base_dir))
+    check_engine(config)
+
+
+def main(argv: list[str]) -> int:
+    """Check the config of a Snakemake command line; 0 when it is good, 1 with one line when not."""
+    try:
+        config = config_from_command_line(argv)
+        if config is not None:
+            validate(config)
+    except ConfigError as error:
+        print(f"config error: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -12,6 +12,8 @@ rule skyrmion_synapse:
         synapse=stable(config["synapse"]),
         engine=ENGINE,
         seed=config["seed"],
+    log:
+        "results/logs/skyrmion_synapse.log",
     threads: 2  # level relaxations run in parallel processes
     resources:
         mem_mb=6000,
@@ -32,6 +34,8 @@ rule dw_activation:
     params:
         dw=stable(config["dw_activation"]),
         engine=ENGINE,
+    log:
+        "results/logs/dw_activation.log",
     threads: 1
     resources:
         mem_mb=4000,

@@ -2,17 +2,26 @@
 
 from snakemake.exceptions import WorkflowError
 
-TRAINING_KEYS = ["latent_dim", "batch_size", "learning_rate", "beta1", "epochs", "max_train_images",
+TRAINING_KEYS = ["latent_dim", "batch_size", "learning_rate", "beta1", "max_train_images",
                  "checkpoint_every_steps", "checkpoint_metric_samples"]
+RUN_DIR = "results/system/{dataset}/{variant}"
 
 
-def training_params(wildcards):
-    """What a training run depends on: changing metrics or energy settings must not retrain."""
-    params = {key: config["system"].get(key) for key in TRAINING_KEYS}
+wildcard_constraints:
+    dataset="fashion_mnist|anime_faces",
+    variant="float|hardware|hardware_synapses|hardware_activations",
+
+
+def training_setup(wildcards):
+    """Everything a training run depends on besides its input files: changing metrics or energy settings,
+    or another dataset's epochs, must not retrain it."""
+    system = {key: config["system"].get(key) for key in TRAINING_KEYS}
+    system["epochs"] = {wildcards.dataset: config["system"]["epochs"][wildcards.dataset]}
+    setup = {"dataset": wildcards.dataset, "variant": wildcards.variant, "seed": config["seed"], "system": system}
     if wildcards.variant != "float":
-        params["crossbar"] = config["system"]["crossbar"]
-        params["network_lrelu_curvature_ratio"] = config["dw_activation"]["network_lrelu_curvature_ratio"]
-    return stable(params)
+        system["crossbar"] = config["system"]["crossbar"]
+        setup["network_lrelu_curvature_ratio"] = config["dw_activation"]["network_lrelu_curvature_ratio"]
+    return stable(setup)
 
 
 CLASSIFIER = "results/system/fashion_mnist/classifier/classifier.pkl"
@@ -32,8 +41,8 @@ rule classifier:
         epochs=config["system"]["metrics"].get("classifier_epochs", 5),
         train_images=config["system"]["metrics"].get("classifier_train_images", 0),
         seed=config["seed"],
-        data_dir=config["data_dir"],
-        download=config.get("download", True),
+    log:
+        "results/logs/classifier.log",
     threads: JAX_THREADS
     conda:
         "../../envs/system.yaml"
@@ -41,25 +50,39 @@ rule classifier:
         "../scripts/classifier.py"
 
 
+# The training setup as a file: a changed setup reruns this job, whose newer output retrains the run. As a
+# params trigger of the train rule alone it was missed whenever the classifier reran in the same invocation
+# (Snakemake then skips the params check of jobs downstream of a job that reruns, and the classifier input
+# is ancient).
+rule training_setup:
+    output:
+        f"{RUN_DIR}/training.json",
+    params:
+        setup=training_setup,
+    log:
+        "results/logs/training_setup/{dataset}_{variant}.log",
+    script:
+        "../scripts/training_setup.py"
+
+
 rule train:
     input:
+        setup=f"{RUN_DIR}/training.json",
         tables=tables_if_hardware,
         classifier=ancient(CLASSIFIER),  # scores the checkpoints; a retrained classifier does not retrain the GANs
     output:
-        generator="results/system/{dataset}/{variant}/generator.pkl",
-        history="results/system/{dataset}/{variant}/history.csv",
-        samples=report("results/system/{dataset}/{variant}/samples.png", caption="../report/samples.rst",
+        generator=f"{RUN_DIR}/generator.pkl",
+        discriminator=f"{RUN_DIR}/discriminator.pkl",
+        run=f"{RUN_DIR}/config.json",
+        history=f"{RUN_DIR}/history.csv",
+        update_counts=f"{RUN_DIR}/update_counts.csv",
+        samples=report(f"{RUN_DIR}/samples.png", caption="../report/samples.rst",
                        category="Samples", subcategory="{dataset}", labels={"dataset": "{dataset}", "variant": "{variant}"}),
     params:
-        training=training_params,
-        seed=config["seed"],
-        data_dir=config["data_dir"],
-        download=config.get("download", True),
         tables_dir=TABLES_DIR,
         outdir=system_dir,
-    wildcard_constraints:
-        dataset="fashion_mnist|anime_faces",
-        variant="float|hardware|hardware_synapses|hardware_activations",
+    log:
+        "results/logs/train/{dataset}_{variant}.log",
     threads: JAX_THREADS
     conda:
         "../../envs/system.yaml"
@@ -69,24 +92,26 @@ rule train:
 
 rule evaluate:
     input:
-        generator="results/system/{dataset}/{variant}/generator.pkl",
+        setup=f"{RUN_DIR}/training.json",
+        generator=f"{RUN_DIR}/generator.pkl",
+        discriminator=f"{RUN_DIR}/discriminator.pkl",
+        run=f"{RUN_DIR}/config.json",
+        history=f"{RUN_DIR}/history.csv",
+        update_counts=f"{RUN_DIR}/update_counts.csv",
         classifier=CLASSIFIER,
         tables=tables_if_hardware,
     output:
-        metrics="results/system/{dataset}/{variant}/metrics.json",
-        energy="results/system/{dataset}/{variant}/energy.csv",
+        metrics=f"{RUN_DIR}/metrics.json",
+        energy=f"{RUN_DIR}/energy.csv",
     params:
         metrics=stable(config["system"]["metrics"]),
         energy=stable(config["system"]["energy"]),
         network_lrelu_curvature_ratio=config["dw_activation"]["network_lrelu_curvature_ratio"],
         seed=config["seed"],
-        data_dir=config["data_dir"],
-        download=config.get("download", True),
         tables_dir=TABLES_DIR,
         outdir=system_dir,
-    wildcard_constraints:
-        dataset="fashion_mnist|anime_faces",
-        variant="float|hardware|hardware_synapses|hardware_activations",
+    log:
+        "results/logs/evaluate/{dataset}_{variant}.log",
     threads: JAX_THREADS
     conda:
         "../../envs/system.yaml"
@@ -107,6 +132,8 @@ rule summary:
         energy_plot=report("results/energy_breakdown.png", caption="../report/energy_breakdown.rst",
                            category="Summary"),
         curves=report("results/training_curves.png", caption="../report/training_curves.rst", category="Summary"),
+    log:
+        "results/logs/summary.log",
     conda:
         "../../envs/system.yaml"
     script:

@@ -1,4 +1,4 @@
-# Fitted lookup tables: the contract between the device stages and the network (DESIGN.md section 6).
+# Fitted lookup tables: the contract between the device stages and the network (columns, units and sidecar keys: docs/design.md).
 
 rule tables:
     input:
@@ -12,6 +12,8 @@ rule tables:
     params:
         synapse=stable(config["synapse"]),
         dw=stable(config["dw_activation"]),
+    log:
+        "results/logs/tables.log",
     conda:
         "../../envs/devices.yaml"
     script:

@@ -4,12 +4,15 @@ from pathlib import Path
 from system import classifier
 from system.data import load_fashion_mnist
 from system.io import write_json
+from workflow.rule_log import log_to
 
+log_to(snakemake.log[0])
 params = snakemake.params
-train_images, train_labels = load_fashion_mnist(params.data_dir, "train", params.download)
+data_dir = snakemake.config["data_dir"]  # checked before any job (workflow/config_check.py)
+train_images, train_labels = load_fashion_mnist(data_dir, "train")
 if params.train_images > 0:
     train_images, train_labels = train_images[:params.train_images], train_labels[:params.train_images]
-test_images, test_labels = load_fashion_mnist(params.data_dir, "test", params.download)
+test_images, test_labels = load_fashion_mnist(data_dir, "test")
 result = classifier.train_classifier(train_images, train_labels, test_images, test_labels, epochs=params.epochs,
                                      seed=params.seed, out_path=Path(snakemake.output.weights))
 write_json(Path(snakemake.output.accuracy), result)

@@ -1,4 +1,5 @@
 """Rule evaluate: sample quality (Frechet distances, KID) and energy per image of one trained DCGAN."""
+import json
 import time
 from pathlib import Path
 
@@ -9,8 +10,12 @@ from system import classifier, energy, inception, metrics, train
 from system.data import load_fashion_mnist, load_images
 from system.io import write_csv, write_json
 from system.tables import load_device_tables
+from workflow.rule_log import log_to
 
+log_to(snakemake.log[0])
 params = snakemake.params
+data_dir = snakemake.config["data_dir"]  # checked before any job (workflow/config_check.py)
+setup = json.loads(Path(snakemake.input.setup).read_text())
 dataset, variant = snakemake.wildcards.dataset, snakemake.wildcards.variant
 n = params.metrics["n_samples"]
 outdir = Path(params.outdir)
@@ -19,9 +24,9 @@ start = time.perf_counter()
 fake = train.generate(outdir, n, seed=params.seed + 1)
 generation_images_per_s = len(fake) / (time.perf_counter() - start)  # compilation included
 if dataset == "fashion_mnist":
-    real_uint8, _ = load_fashion_mnist(params.data_dir, "test", params.download)
+    real_uint8, _ = load_fashion_mnist(data_dir, "test")
 else:
-    real_uint8 = load_images(dataset, params.data_dir, params.download)[-n:]
+    real_uint8 = load_images(dataset, data_dir)[-n:]
 real = real_uint8[:n].astype(np.float32) / 127.5 - 1.0
 if real.ndim == 3:
     real = real[..., None]
@@ -55,7 +60,7 @@ write_json(Path(snakemake.output.metrics), {
     "classifier_kid_std": scores.get("classifier", {}).get("kid_std"),
     "test_energy_J_per_image": float(per_image["test"]) if "test" in per_image else None,
     "train_energy_J_per_image": float(per_image["train"]) if "train" in per_image else None,
-    "train_images_per_s": train.training_throughput(outdir),
+    "train_images_per_s": train.training_throughput(Path(snakemake.input.history), setup["system"]["batch_size"]),
     "generation_images_per_s": generation_images_per_s,
     "scores": scores,
 })

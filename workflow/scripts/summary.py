@@ -4,7 +4,9 @@ from pathlib import Path
 
 from system.io import atomic_path, write_csv
 from system.summary import build_summary, energy_by_component, plot_energy_breakdown, plot_summary, plot_training_curves
+from workflow.rule_log import log_to
 
+log_to(snakemake.log[0])
 summary = build_summary([Path(p) for p in snakemake.input.metrics])
 write_csv(Path(snakemake.output.table), summary)
 with atomic_path(Path(snakemake.output.plot)) as tmp:
