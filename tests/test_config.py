@@ -1,11 +1,16 @@
 """Config validation: the schema accepts the shipped profiles and rejects bad input with one line naming the key."""
 
 import copy
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 import yaml
 
-from tests.conftest import REPO, snakemake
+from tests.conftest import REPO, WORKFLOW_PARTS, snakemake
 from workflow.config_check import ConfigError, validate
 
 
@@ -77,3 +82,100 @@ def test_cli_rejects_oommf_engine_where_oommf_is_absent(workdir, data_dir):
     assert run.returncode != 0
     assert [line for line in run.stderr.splitlines() if line.strip()][-1].startswith("config error: engine:")
     assert "Traceback" not in run.stderr
+
+
+# ---------------------------------------------------------------- the bad-input matrix through envs/reproduce.sh
+
+# (case id, extra command-line words ({data} is the data directory), files to write first, key or file named)
+CLI_CASES = [
+    ("missing configfile", ["--configfile", "config/doesnotexist.yaml"], {}, "config/doesnotexist.yaml"),
+    ("yaml syntax", ["--configfile", "broken.yaml"], {"broken.yaml": "system:\n  epochs: {fashion_mnist: 2\n"},
+     "broken.yaml:3"),
+    ("duplicate key", ["--configfile", "twice.yaml"], {"twice.yaml": "seed: 1\nseed: 2\n"}, "twice.yaml:2"),
+    ("not a mapping", ["--configfile", "list.yaml"], {"list.yaml": "- seed\n- 1\n"}, "list.yaml"),
+    ("missing data_dir", ["--config", "data_dir=/no/such/folder"], {}, "data_dir"),
+    ("empty data_dir", ["--config", "data_dir=empty"], {"empty/.keep": ""}, "data_dir"),
+    ("corrupt dataset file", ["--config", "data_dir=corrupt"], {"corrupt/fashion-mnist/t10k-labels-idx1-ubyte.gz": "x"},
+     "data_dir"),
+    ("unknown top-level key", ["--config", "data_dri=x"], {}, "data_dri"),
+    ("engine", ["--config", "engine=warp"], {}, "engine"),
+    ("nan learning rate", ["--configfile", "o.yaml"], {"o.yaml": "system: {learning_rate: .nan}\n"},
+     "system.learning_rate"),
+    ("inf pitch", ["--configfile", "o.yaml"], {"o.yaml": "synapse: {skyrmion_pitch_m: .inf}\n"},
+     "synapse.skyrmion_pitch_m"),
+    ("nan in a list", ["--configfile", "o.yaml"], {"o.yaml": "dw_activation: {lrelu_curvature_ratios: [5.0, .nan]}\n"},
+     "dw_activation.lrelu_curvature_ratios.1"),
+    ("-inf energy", ["--configfile", "o.yaml"], {"o.yaml": "system: {energy: {adc_energy_J: -.inf}}\n"},
+     "system.energy.adc_energy_J"),
+    ("batch above the images", ["--configfile", "config/quick.yaml", "o.yaml"], {"o.yaml": "system: {batch_size: 20000}\n"},
+     "system.batch_size"),
+    ("negative batch", ["--configfile", "o.yaml"], {"o.yaml": "system: {batch_size: -5}\n"}, "system.batch_size"),
+    ("bits as text", ["--configfile", "o.yaml"], {"o.yaml": "synapse: {bits: six}\n"}, "synapse.bits"),
+    ("misspelt nested key", ["--configfile", "o.yaml"], {"o.yaml": "dw_activation: {sweep: {n_pointz: 41}}\n"},
+     "dw_activation.sweep.n_pointz"),
+    ("number as text", ["--configfile", "o.yaml"], {"o.yaml": "synapse: {material: {Ms_A_per_m: 5.8e5}}\n"},
+     "synapse.material.Ms_A_per_m"),
+    ("unknown dataset", ["--configfile", "o.yaml"], {"o.yaml": "system: {datasets: [mnist]}\n"}, "system.datasets.0"),
+    ("unknown variant", ["--configfile", "o.yaml"], {"o.yaml": "system: {variants: [quantum]}\n"},
+     "system.variants.0"),
+    ("fractional seed", ["--config", "seed=1.5"], {}, "seed"),
+    ("network ratio not swept", ["--configfile", "o.yaml"],
+     {"o.yaml": "dw_activation: {network_lrelu_curvature_ratio: 7.0}\n"}, "dw_activation.network_lrelu_curvature_ratio"),
+    ("zero cell", ["--configfile", "o.yaml"], {"o.yaml": "synapse: {cell_m: 0.0}\n"}, "synapse.cell_m"),
+    ("cell above pitch", ["--configfile", "o.yaml"], {"o.yaml": "synapse: {cell_m: 5.0e-8}\n"}, "synapse.cell_m"),
+    ("barrier above pitch", ["--configfile", "o.yaml"], {"o.yaml": "synapse: {barrier: {width_m: 5.0e-8}}\n"},
+     "synapse.barrier.width_m"),
+    ("jitter above half pitch", ["--configfile", "o.yaml"], {"o.yaml": "synapse: {position_jitter_m: 2.5e-8}\n"},
+     "synapse.position_jitter_m"),
+    ("x0 off the track", ["--configfile", "o.yaml"], {"o.yaml": "dw_activation: {anisotropy: {x0_m: 3.0e-7}}\n"},
+     "dw_activation.anisotropy.x0_m"),
+    ("ReLU MTJ off the track", ["--configfile", "o.yaml"], {"o.yaml": "dw_activation: {relu_mtj_offset_m: 2.0e-7}\n"},
+     "dw_activation.relu_mtj_offset_m"),
+    ("more samples than test images", ["--configfile", "o.yaml"], {"o.yaml": "system: {metrics: {n_samples: 20000}}\n"},
+     "system.metrics.n_samples"),
+    ("more classifier images than exist", ["--configfile", "o.yaml"],
+     {"o.yaml": "system: {metrics: {classifier_train_images: 70000}}\n"}, "system.metrics.classifier_train_images"),
+    ("absent Inception weights", ["--configfile", "o.yaml"],
+     {"o.yaml": "system: {metrics: {inception_weights: /no/such/weights.pth}}\n"}, "system.metrics.inception_weights"),
+]
+FINISHED = Path("results/system/fashion_mnist/classifier/classifier.pkl")
+
+
+@pytest.fixture(scope="module")
+def cli_dir(tmp_path_factory) -> Path:
+    """A copy of the repository's workflow with its environment linked in and one finished output."""
+    root = tmp_path_factory.mktemp("cli")
+    for part in WORKFLOW_PARTS:
+        source = REPO / part
+        if source.is_dir():
+            shutil.copytree(source, root / part, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy2(source, root / part)
+    (root / ".venv").symlink_to(Path(sys.prefix))
+    (root / FINISHED).parent.mkdir(parents=True)
+    (root / FINISHED).write_bytes(b"a finished classifier")
+    return root
+
+
+@pytest.mark.parametrize("words,files,named", [c[1:] for c in CLI_CASES], ids=[c[0] for c in CLI_CASES])
+def test_reproduce_stops_bad_input_with_one_line(cli_dir, data_dir, words, files, named):
+    for name, text in files.items():
+        (cli_dir / name).parent.mkdir(parents=True, exist_ok=True)
+        (cli_dir / name).write_text(text)
+    before = sorted(p for p in (cli_dir / "results").rglob("*"))
+    if not any(w.startswith("data_dir=") for w in words):  # --config takes every KEY=VALUE after it
+        words = [*words, f"data_dir={data_dir}"] if "--config" in words else [*words, "--config", f"data_dir={data_dir}"]
+    # -n: a case the check missed plans instead of running for hours (the check is the same either way)
+    run = subprocess.run(["bash", "envs/reproduce.sh", "-n", *words], cwd=cli_dir, capture_output=True, text=True,
+                         timeout=120, env={**os.environ, "CORES": "1"})
+    lines = [line for line in (run.stdout + run.stderr).splitlines() if line.strip()]
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert len(lines) == 1 and lines[0].startswith(f"config error: {named}"), lines
+    assert "Traceback" not in run.stderr
+    assert sorted(p for p in (cli_dir / "results").rglob("*")) == before  # nothing written, nothing deleted
+    assert (cli_dir / FINISHED).read_bytes() == b"a finished classifier"
+    assert not (cli_dir / ".snakemake").exists()  # Snakemake never started
+
+
+def test_the_matrix_has_25_cases():
+    assert len(CLI_CASES) >= 25
