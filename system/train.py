@@ -226,7 +226,7 @@ def train(sys_cfg: dict, dataset: str, variant: str, images: np.ndarray,
     train_step = make_train_step(arch, hw, lr, beta1)
     key = jax.random.PRNGKey(seed)
     ckpt_path = outdir / "checkpoint.pkl"
-    ckpt = _load_checkpoint(ckpt_path, fingerprint)
+    ckpt = _load_checkpoint(ckpt_path, fingerprint, total_steps)
     if ckpt is None:
         ckpt = {"fingerprint": fingerprint, "step": 0, "key": np.asarray(key), "wall_s": 0.0,
                 "history": [], "counts": {}, "carry": _to_numpy(init_carry(arch, lr, beta1, key))}
@@ -300,14 +300,18 @@ def _save_checkpoint(path: Path, state: dict) -> None:
     _atomic_write(path, pickle.dumps(state))
 
 
-def _load_checkpoint(path: Path, fingerprint: str) -> dict | None:
-    """The checkpoint at ``path`` if it belongs to this run setup, else None."""
+def _load_checkpoint(path: Path, fingerprint: str, total_steps: int) -> dict | None:
+    """The checkpoint at ``path`` if it belongs to this run setup and lies within its ``total_steps``
+    (a longer run continues from a shorter one; a shorter one starts afresh), else None."""
     if not path.exists():
         return None
     with open(path, "rb") as f:
         ckpt = pickle.load(f)
     if ckpt.get("fingerprint") != fingerprint:
         print(f"{path}: checkpoint from a different run setup, starting afresh")
+        return None
+    if ckpt["step"] > total_steps:
+        print(f"{path}: checkpoint at step {ckpt['step']}, past this run's {total_steps} steps, starting afresh")
         return None
     return ckpt
 

@@ -156,6 +156,22 @@ def test_rerun_of_a_finished_run_rewrites_its_outputs_without_training(tmp_path)
         np.testing.assert_array_equal(a, b)
 
 
+def test_more_epochs_continue_and_fewer_epochs_start_afresh(tmp_path):
+    """Raising epochs continues the finished run (the longer run's result); lowering them trains anew rather
+    than keeping a generator trained past the new end."""
+    train(config(epochs=2), "fashion_mnist", "float", IMAGES, None, tmp_path / "two", seed=0)
+    train(config(epochs=1), "fashion_mnist", "float", IMAGES, None, tmp_path / "grown", seed=0)
+    train(config(epochs=2), "fashion_mnist", "float", IMAGES, None, tmp_path / "grown", seed=0)
+    for a, b in zip(params_of(tmp_path / "two"), params_of(tmp_path / "grown")):
+        np.testing.assert_array_equal(a, b)
+
+    train(config(epochs=1), "fashion_mnist", "float", IMAGES, None, tmp_path / "one", seed=0)
+    train(config(epochs=1), "fashion_mnist", "float", IMAGES, None, tmp_path / "two", seed=0)  # shrunk
+    assert pd.read_csv(tmp_path / "two" / "history.csv")["step"].tolist() == [1, 2, 3]
+    for a, b in zip(params_of(tmp_path / "one"), params_of(tmp_path / "two")):
+        np.testing.assert_array_equal(a, b)
+
+
 def test_nan_loss_stops_and_keeps_the_last_good_checkpoint(tmp_path, monkeypatch):
     train(config(epochs=1, every=3), "fashion_mnist", "float", IMAGES, None, tmp_path, seed=0)
     monkeypatch.setattr(train_module, "_bce", lambda logits, target: logits.sum() * np.nan)

@@ -111,7 +111,7 @@ def _line(error: jsonschema.ValidationError) -> str:
     if error.validator == "enum":
         allowed = ", ".join(map(str, error.validator_value))
         return f"{_key(path)}: {error.instance!r} is not one of {allowed}"
-    if error.validator == "type" and isinstance(error.instance, str):
+    if error.validator == "type" and isinstance(error.instance, str) and error.validator_value in ("number", "integer"):
         return (f"{_key(path)}: {error.instance!r} is a string, expected {error.validator_value}"
                 " (YAML reads 1e5 as text: write 1.0e+5)")
     return f"{_key(path)}: {error.message}"
