@@ -97,6 +97,7 @@ CLI_CASES = [
     ("empty data_dir", ["--config", "data_dir=empty"], {"empty/.keep": ""}, "data_dir"),
     ("corrupt dataset file", ["--config", "data_dir=corrupt"], {"corrupt/fashion-mnist/t10k-labels-idx1-ubyte.gz": "x"},
      "data_dir"),
+    ("target after --config", ["--config", "seed=1", "results/summary.csv"], {}, "--config"),
     ("unknown top-level key", ["--config", "data_dri=x"], {}, "data_dri"),
     ("engine", ["--config", "engine=warp"], {}, "engine"),
     ("nan learning rate", ["--configfile", "o.yaml"], {"o.yaml": "system: {learning_rate: .nan}\n"},

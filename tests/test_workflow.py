@@ -1,5 +1,6 @@
 """The workflow as users run it: planning, a real end-to-end run on a tiny profile, and targeted reruns."""
 
+import hashlib
 import re
 import subprocess
 import sys
@@ -10,7 +11,8 @@ import yaml
 
 from tests.conftest import REPO, snakemake
 
-ALL_RULES = {"skyrmion_synapse", "dw_activation", "tables", "classifier", "train", "evaluate", "summary", "all"}
+ALL_RULES = {"skyrmion_synapse", "dw_activation", "tables", "classifier", "training_setup", "train", "evaluate",
+             "summary", "all"}
 
 
 def planned_jobs(stdout: str) -> dict[str, int]:
@@ -21,12 +23,23 @@ def planned_jobs(stdout: str) -> dict[str, int]:
     return {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\w+)\s+(\d+)$", table, re.M) if m.group(1) != "total"}
 
 
+def planned_runs(stdout: str, rule: str = "train") -> set[tuple[str, str]]:
+    """(dataset, variant) of every planned job of a rule in a dry run's output."""
+    blocks = re.split(r"^(?=(?:local)?rule \w+:)", stdout, flags=re.M)
+    return {(m.group(1), m.group(2)) for block in blocks if re.match(rf"(?:local)?rule {rule}:", block)
+            for m in re.finditer(r"wildcards: dataset=(\w+), variant=(\w+)", block)}
+
+
+def sha256(path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
 def test_full_profile_plans_every_stage(workdir, data_dir):
     run = snakemake(["-n", "--cores", "2", "--config", f"data_dir={data_dir}"], workdir, timeout=300)
     assert run.returncode == 0, run.stderr
     jobs = planned_jobs(run.stdout)
     assert set(jobs) == ALL_RULES
-    assert jobs["train"] == jobs["evaluate"] == 4  # 2 datasets x {float, hardware}
+    assert jobs["training_setup"] == jobs["train"] == jobs["evaluate"] == 4  # 2 datasets x {float, hardware}
 
 
 @pytest.mark.slow
@@ -63,6 +76,25 @@ def test_tiny_profile_end_to_end_and_targeted_rerun(workdir, data_dir):
     nothing = snakemake(["-n", "--cores", "2", *tiny], workdir, timeout=300)
     assert planned_jobs(nothing.stdout) == {}, nothing.stdout[-3000:]
 
+    # a wrong data directory stops the run with one line before any job, and deletes nothing
+    finished = {p: p.stat().st_mtime_ns for p in (workdir / "results").rglob("*") if p.is_file()}
+    classifier = workdir / "results" / "system" / "fashion_mnist" / "classifier" / "classifier.pkl"
+    classifier_sum = sha256(classifier)
+    (workdir / "empty").mkdir()
+    bad = snakemake(["--cores", "2", "--configfile", str(REPO / "tests" / "tiny.yaml"), "--config", "data_dir=empty"],
+                    workdir, timeout=300)
+    assert bad.returncode == 1
+    assert [line for line in bad.stderr.splitlines() if line.startswith("config error:")] == [
+        line for line in bad.stderr.splitlines() if line.strip()][-1:]
+    assert "config error: data_dir:" in bad.stderr and "Traceback" not in bad.stderr
+    assert {p: p.stat().st_mtime_ns for p in (workdir / "results").rglob("*") if p.is_file()} == finished
+    assert sha256(classifier) == classifier_sum
+
+    # the full profile after a tiny run retrains every run, the float baseline too (its epochs changed)
+    full = snakemake(["-n", "--cores", "2", "--config", f"data_dir={data_dir}"], workdir, timeout=300)
+    assert full.returncode == 0, full.stderr[-3000:]
+    assert planned_runs(full.stdout) == {(d, v) for d in ("fashion_mnist", "anime_faces") for v in ("float", "hardware")}
+
     changed = yaml.safe_load((REPO / "tests" / "tiny.yaml").read_text())
     changed["dw_activation"]["sweep"]["j_max_A_per_m2"] = 4.0e8
     (workdir / "changed.yaml").write_text(yaml.safe_dump(changed))
@@ -94,3 +126,20 @@ def test_tiny_profile_end_to_end_and_targeted_rerun(workdir, data_dir):
     after = pd.read_csv(workdir / "results" / "summary.csv").set_index("variant")
     assert after.loc["hardware", "test_energy_nJ_per_image"] != pytest.approx(hardware["test_energy_nJ_per_image"])
     assert after.loc["float", "classifier_fd"] == pytest.approx(summary.set_index("variant").loc["float", "classifier_fd"])
+
+    # case 1: more epochs and a retrained classifier in one invocation retrain both runs (the classifier rerun
+    # used to mask the changed training setup: exit 0 with generators trained under the old setup)
+    run_dir = workdir / "results" / "system" / "fashion_mnist"
+    generators = {v: sha256(run_dir / v / "generator.pkl") for v in ("float", "hardware")}
+    steps = pd.read_csv(run_dir / "float" / "history.csv")["step"].max()
+    (workdir / "e.yaml").write_text("system: {epochs: {fashion_mnist: 2}}\n")
+    (workdir / "c.yaml").write_text("system: {metrics: {classifier_epochs: 2}}\n")
+    more = ["--configfile", "changed.yaml", "e.yaml", "c.yaml", "--config", f"data_dir={data_dir}"]
+    rerun = snakemake(["--cores", "2", *more], workdir, timeout=1200)
+    assert rerun.returncode == 0, rerun.stderr[-5000:]
+    assert planned_jobs(rerun.stdout + rerun.stderr) == {"classifier": 1, "training_setup": 2, "train": 2,
+                                                          "evaluate": 2, "summary": 1, "all": 1}
+    for variant in ("float", "hardware"):
+        assert sha256(run_dir / variant / "generator.pkl") != generators[variant]
+        assert pd.read_csv(run_dir / variant / "history.csv")["step"].max() == 2 * steps
+    assert planned_jobs(snakemake(["-n", "--cores", "2", *more], workdir, timeout=300).stdout) == {}

@@ -82,9 +82,12 @@ def config_from_command_line(argv: list[str]) -> dict | None:
 
     try:
         args, _ = get_argument_parser().parse_known_args(argv)
-        overrides = parse_config(args.config)
-    except (SystemExit, ValueError):
+    except SystemExit:
         return None
+    try:
+        overrides = parse_config(args.config)
+    except ValueError as error:
+        raise ConfigError(f"--config: {str(error).split(': ', 1)[-1]}") from None
     config = read_config_file(DEFAULT_CONFIG)
     for path in args.configfile or []:
         config = merge(config, read_config_file(path))
