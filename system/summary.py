@@ -80,25 +80,31 @@ def _rst_text(text: str) -> str:
 
 
 def summary_rst(summary: pd.DataFrame) -> str:
-    """The summary as an RST table, this run beside the reference, units in the header, and why FID is
-    missing where it is: the front page of the report (workflow/report/workflow.rst includes it)."""
-    header = ["dataset", "variant", "FID (reference)", "classifier FD", "classifier KID (mean +/- std)",
-              "test energy, nJ/image (reference)", "training energy, nJ/image (reference)", "training, images/s"]
-    rows = []
-    for r in summary.itertuples():
-        kid = f"{sig3(r.classifier_kid)} +/- {sig3(r.classifier_kid_std)}" if pd.notna(r.classifier_kid) else ""
-        rows.append([r.dataset, r.variant, f"{sig3(r.fid) or 'n/a'} ({r.reference_fid:g})", sig3(r.classifier_fd),
-                     kid, f"{sig3(r.test_energy_nJ_per_image) or 'n/a'} ({r.reference_test_energy_nJ_per_image:g})",
-                     f"{sig3(r.train_energy_nJ_per_image) or 'n/a'} ({r.reference_train_energy_nJ_per_image:g})",
-                     sig3(r.train_images_per_s)])
-    lines = [".. list-table:: This run (3 significant figures) beside the reference (in brackets, as published);"
-             " n/a: not measured", "   :header-rows: 1", ""]
-    for row in [header, *rows]:
-        lines += [f"   * - {_rst_text(str(row[0]))}", *(f"     - {_rst_text(str(cell))}" for cell in row[1:])]
-    lines.append("")
+    """The summary as RST, one table per dataset (a column per variant beside the reference, units in the
+    first column), and why FID is missing where it is: the front page of the report (workflow.rst includes it)."""
+    quantities = [("FID", "fid", "reference_fid"), ("classifier FD", "classifier_fd", None),
+                  ("classifier KID (mean +/- std)", "classifier_kid", None),
+                  ("test energy (nJ/image)", "test_energy_nJ_per_image", "reference_test_energy_nJ_per_image"),
+                  ("training energy (nJ/image)", "train_energy_nJ_per_image", "reference_train_energy_nJ_per_image"),
+                  ("training throughput (images/s)", "train_images_per_s", None)]
+    lines = []
+    for dataset, runs in summary.groupby("dataset", sort=False):
+        lines += [f".. list-table:: {_rst_text(dataset)}: this run (3 significant figures) beside the reference "
+                  "(as published); n/a: not measured", "   :header-rows: 1", "",
+                  "   * - quantity", *(f"     - {_rst_text(v)}" for v in runs["variant"]), "     - reference"]
+        for name, column, reference in quantities:
+            cells = [sig3(v) or "n/a" for v in runs[column].astype(float)]
+            if column == "classifier_kid":
+                cells = [f"{c} +/- {sig3(std)}" if c != "n/a" else c for c, std in zip(cells, runs["classifier_kid_std"])]
+            lines += [f"   * - {name}", *(f"     - {c}" for c in cells),
+                      f"     - {runs[reference].iloc[0]:g}" if reference else "     -"]
+        lines.append("")
     for reason in fid_missing(summary):
         lines += [f"FID is empty: {_rst_text(reason)}", ""]
-    lines += ["The energy (device model) is computed for the hardware variant only; the float variant has none.", ""]
+    no_energy = summary.loc[summary["test_energy_nJ_per_image"].isna(), "variant"]
+    if len(no_energy):
+        lines += [f"No energy for {', '.join(dict.fromkeys(no_energy))}: the device energy model is computed for "
+                  "the hardware variant only.", ""]
     return "\n".join(lines)
 
 
