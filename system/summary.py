@@ -116,14 +116,16 @@ def plot_summary(summary: pd.DataFrame, path: Path):
     x = np.arange(len(summary))
     fid = summary["fid"].astype(float).to_numpy()
     has_fid = np.isfinite(fid)
-    quality.bar(x - 0.2, summary["classifier_fd"].astype(float), 0.4, color="tab:blue", label="classifier FD")
+    quality.bar(x - 0.2 * has_fid.any(), summary["classifier_fd"].astype(float), 0.4, color="tab:blue",
+                label="classifier FD")
     if has_fid.any():
         quality.bar(x[has_fid] + 0.2, fid[has_fid], 0.4, color="tab:orange", label="FID (this run)")
         quality.scatter(x[has_fid] + 0.2, summary["reference_fid"][has_fid], marker="_", s=400, c="k",
                         label="reference FID")
     reasons = fid_missing(summary)
-    if reasons:
-        quality.text(0.02, 0.98, textwrap.fill("FID missing: " + " / ".join(reasons), 60), transform=quality.transAxes,
+    if reasons:  # above the bars, in headroom made for it
+        quality.set_ylim(top=1.6 * np.nanmax([*summary["classifier_fd"].astype(float), *fid[has_fid], 1e-9]))
+        quality.text(0.02, 0.98, textwrap.fill("FID missing: " + " / ".join(reasons), 70), transform=quality.transAxes,
                      va="top", fontsize=7, bbox={"facecolor": "white", "alpha": 0.85})
     quality.set_xticks(x, labels)
     quality.set_ylabel("Frechet distance (lower is better)")
@@ -143,7 +145,7 @@ def plot_summary(summary: pd.DataFrame, path: Path):
     energy.set_yscale("log")
     energy.set_ylabel("energy per image (nJ)")
     energy.set_title("energy per image")
-    energy.legend(fontsize=8, loc="lower right")
+    energy.legend(fontsize=8, loc="lower left")
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
@@ -224,10 +226,12 @@ def plot_energy_breakdown(energy_files: dict[str, Path], path: Path):
         ax.set_xscale("log")
         ax.set(xlabel="energy per image (nJ, log scale)", ylabel="layer (G: generator, D: discriminator)",
                title=f"{dataset}, {phase}: {sig3(table.to_numpy().sum())} nJ/image")
-        ax.legend(fontsize=7)
+    legend = {h.get_label(): h for ax in axes[0] for h in ax.get_legend_handles_labels()[0]}
+    if legend:
+        fig.legend(legend.values(), legend.keys(), loc="lower center", ncol=len(legend), fontsize=8)
     if not panels:
         axes[0][0].text(0.5, 0.5, "no hardware run", ha="center")
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0.06, 1, 1))
     fig.savefig(path, dpi=120)
     plt.close(fig)
     return fig
