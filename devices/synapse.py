@@ -429,7 +429,7 @@ def _plot_levels(path, levels: pd.DataFrame) -> None:
     spread.plot(levels["level"], deviation * 1e6, "k.", ms=6, label="relaxed states")
     spread.axhline(0, color="grey", lw=0.5)
     spread.set(xlabel="level k (skyrmions under the MTJ)", ylabel="G - level mean (µS)",
-               title="Ensemble spread per level")
+               title=f"Ensemble spread (ensemble of {levels.groupby('level').size().min()})")
     spread.set_xticks(stats.index)
     ax.set_xticks(stats.index)
     spread.legend(fontsize=9)
