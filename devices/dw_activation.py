@@ -37,6 +37,7 @@ from tqdm import tqdm
 
 from devices import engine, io, measure, mtj
 from devices.synapse import motion_sign
+from devices.tables import normalised_output
 
 MU0 = 4e-7 * math.pi
 HBAR, E_CHARGE = 1.054571817e-34, 1.602176634e-19
@@ -283,12 +284,17 @@ def wall_trace(table: pd.DataFrame, rest, params: dict) -> pd.DataFrame:
 
 
 def _plot_transfer(path, transfer: pd.DataFrame) -> None:
+    """Normalised output (devices.tables.normalised_output, as in the activation_transfer table) versus input."""
     import matplotlib.pyplot as plt
     fig, ax = plt.subplots(figsize=(6, 4))
     for (device, ratio), group in transfer.groupby(["device", "curvature_ratio"]):
-        ax.plot(group["current_density_A_m2"], group["conductance_S"] * 1e3, "o-", ms=3,
+        group = group.sort_values("current_density_A_m2")
+        j = group["current_density_A_m2"].to_numpy(float)
+        ax.plot(j, normalised_output(j, group["conductance_S"].to_numpy(float)), "o-", ms=3,
                 label=f"{device}, a-/a+ = {ratio:g}")
-    ax.set(xlabel="input current density (A/m²)", ylabel="readout conductance (mS)", title="DW activation transfer")
+    ax.axhline(0, color="grey", lw=0.5)
+    ax.set(xlabel="input current density (A/m²)", ylabel="normalised output",
+           title="DW activation transfer\n(G - G(j=0)) / (G(j_max) - G(j=0))")
     ax.legend(fontsize=8)
     io.save_figure(path, fig)
 

@@ -411,26 +411,45 @@ def _map_levels(total: int) -> list[int]:
 
 
 def _plot_levels(path, levels: pd.DataFrame) -> None:
+    """G(k) of the ensemble means with the on/off ratio G_max / G_min (as in the synapse_levels table), and
+    each relaxed state's deviation from its level mean, the ensemble spread, on a scale where it shows."""
     import matplotlib.pyplot as plt
-    stats = levels.groupby("level")["conductance_S"].agg(["mean", "std", "min", "max"]).fillna(0.0)
-    fig, ax = plt.subplots(figsize=(6, 4))
-    ax.fill_between(stats.index, stats["min"] * 1e3, stats["max"] * 1e3, alpha=0.3, label="ensemble range")
-    ax.errorbar(stats.index, stats["mean"] * 1e3, yerr=stats["std"] * 1e3, fmt="o-", ms=3, label="mean ± std")
-    ax.set(xlabel="level k (skyrmions under the MTJ)", ylabel="conductance (mS)", title="Synapse levels")
-    ax.legend()
+    stats = levels.groupby("level")["conductance_S"].agg(["mean", "min", "max"])
+    deviation = levels["conductance_S"] - levels["level"].map(stats["mean"])
+    fig, (ax, spread) = plt.subplots(1, 2, figsize=(12, 4.5))
+    ax.plot(stats.index, stats["mean"] * 1e3, "o-", ms=4, label="ensemble mean")
+    ax.plot(levels["level"], levels["conductance_S"] * 1e3, "k.", ms=3, label="relaxed states")
+    on_off = stats["mean"].max() / stats["mean"].min()
+    ax.set(xlabel="level k (skyrmions under the MTJ)", ylabel="conductance G (mS)", title="Synapse levels")
+    ax.text(0.5, 0.04, f"on/off ratio G_max / G_min = {on_off:.3g}", transform=ax.transAxes, ha="center",
+            bbox={"facecolor": "white", "alpha": 0.8})
+    ax.legend(fontsize=9)
+    spread.fill_between(stats.index, (stats["min"] - stats["mean"]) * 1e6, (stats["max"] - stats["mean"]) * 1e6,
+                        alpha=0.3, label="ensemble range")
+    spread.plot(levels["level"], deviation * 1e6, "k.", ms=6, label="relaxed states")
+    spread.axhline(0, color="grey", lw=0.5)
+    spread.set(xlabel="level k (skyrmions under the MTJ)", ylabel="G - level mean (µS)",
+               title=f"Ensemble spread (ensemble of {levels.groupby('level').size().min()})")
+    spread.set_xticks(stats.index)
+    ax.set_xticks(stats.index)
+    spread.legend(fontsize=9)
     io.save_figure(path, fig)
 
 
 def _plot_maps(path, maps: dict, geom: Geometry, levels: list[int]) -> None:
     import matplotlib.pyplot as plt
+    from matplotlib.patches import Rectangle
     fig, axes = plt.subplots(1, len(levels), figsize=(3.2 * len(levels), 2.2), squeeze=False)
     extent = (0, geom.length_m * 1e9, 0, geom.width_m * 1e9)
     for ax, k in zip(axes[0], levels):
         im = ax.imshow(maps[k].T, origin="lower", extent=extent, cmap="RdBu_r", vmin=-1, vmax=1)
-        ax.axvline(geom.boundary_x_m * 1e9, color="k", lw=1, ls="--")
+        mtj_region = ax.add_patch(Rectangle((geom.boundary_x_m * 1e9, 0), (geom.length_m - geom.boundary_x_m) * 1e9,
+                                            geom.width_m * 1e9, fill=False, ec="k", lw=1.5, ls="--",
+                                            label="MTJ region (readout)"))
         ax.set(title=f"level {k}", xlabel="x (nm)")
     axes[0][0].set_ylabel("y (nm)")
     fig.colorbar(im, ax=axes[0].tolist(), label="$m_z$", shrink=0.8)
+    fig.legend(handles=[mtj_region], loc="upper left", fontsize=8)
     io.save_figure(path, fig)
 
 

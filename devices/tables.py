@@ -165,12 +165,18 @@ def activation_transfer(raw: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
         group = group.sort_values("current_density_A_m2").copy()
         j, G = group["current_density_A_m2"].to_numpy(float), group["conductance_S"].to_numpy(float)
         g0 = float(np.interp(0.0, j, G))
-        group["output"] = (G - g0) / (G[-1] - g0)
+        group["output"] = normalised_output(j, G)
         frames.append(group)
         fit = transfer_fit(j, group["current_A"].to_numpy(float), group["output"].to_numpy())
         fits[f"{device}_{ratio:g}"] = {"device": device, "curvature_ratio": float(ratio), "G_at_zero_S": g0,
                                        "G_at_j_max_S": float(G[-1]), **fit}
     return pd.concat(frames, ignore_index=True), fits
+
+
+def normalised_output(j: np.ndarray, G: np.ndarray) -> np.ndarray:
+    """(G - G(j=0)) / (G(j_max) - G(j=0)) of one transfer curve, inputs j sorted ascending."""
+    g0 = np.interp(0.0, j, G)
+    return (G - g0) / (G[-1] - g0)
 
 
 def transfer_fit(j: np.ndarray, current_A: np.ndarray, output: np.ndarray) -> dict:

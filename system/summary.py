@@ -1,12 +1,16 @@
 """The headline table: per dataset and variant, image quality and energy per image beside the reference work;
-and the energy breakdown of the hardware runs by component, with each component's share of its total.
+its RST form for the front page of the report; and the energy breakdown of the hardware runs by component,
+with each component's share of its total.
 
-Reference numbers (hybrid CMOS-spintronic DCGAN, DESIGN.md section 1): FID 27.5 on Fashion-MNIST and 45.4
-on Anime Face; testing (training) energy 4.9 nJ (14.97 nJ) per image on Fashion-MNIST and 24.72 nJ
-(74.7 nJ) per image on Anime Face.
+Reference numbers (the published hybrid CMOS-spintronic DCGAN): FID 27.5 on Fashion-MNIST and 45.4 on Anime
+Face; testing (training) energy 4.9 nJ (14.97 nJ) per image on Fashion-MNIST and 24.72 nJ (74.7 nJ) per
+image on Anime Face.
 """
 
 import json
+import math
+import re
+import textwrap
 from pathlib import Path
 
 import matplotlib
@@ -20,9 +24,10 @@ REFERENCE = {  # dataset -> (FID, test energy J/image, training energy J/image)
     "fashion_mnist": (27.5, 4.9e-9, 14.97e-9),
     "anime_faces": (45.4, 24.72e-9, 74.7e-9),
 }
-COLUMNS = ["dataset", "variant", "n_samples", "fid", "reference_fid", "classifier_fd", "kid",
-           "test_energy_nJ_per_image", "reference_test_energy_nJ", "train_energy_nJ_per_image",
-           "reference_train_energy_nJ", "train_images_per_s", "generation_images_per_s"]
+COLUMNS = ["dataset", "variant", "n_samples", "fid", "reference_fid", "fid_missing_reason", "classifier_fd",
+           "classifier_kid", "classifier_kid_std", "test_energy_nJ_per_image", "reference_test_energy_nJ_per_image",
+           "train_energy_nJ_per_image", "reference_train_energy_nJ_per_image", "train_images_per_s",
+           "generation_images_per_s"]
 
 
 def build_summary(metrics_files: list[Path]) -> pd.DataFrame:
@@ -33,12 +38,13 @@ def build_summary(metrics_files: list[Path]) -> pd.DataFrame:
         fid, test_ref, train_ref = REFERENCE[m["dataset"]]
         rows.append({
             "dataset": m["dataset"], "variant": m["variant"], "n_samples": m["n_samples"],
-            "fid": m.get("fid"), "reference_fid": fid,
-            "classifier_fd": m.get("classifier_fd"), "kid": m.get("classifier_kid"),
+            "fid": m.get("fid"), "reference_fid": fid, "fid_missing_reason": m.get("fid_skipped_because"),
+            "classifier_fd": m.get("classifier_fd"), "classifier_kid": m.get("classifier_kid"),
+            "classifier_kid_std": m.get("classifier_kid_std"),
             "test_energy_nJ_per_image": _nano(m.get("test_energy_J_per_image")),
-            "reference_test_energy_nJ": test_ref * 1e9,
+            "reference_test_energy_nJ_per_image": test_ref * 1e9,
             "train_energy_nJ_per_image": _nano(m.get("train_energy_J_per_image")),
-            "reference_train_energy_nJ": train_ref * 1e9,
+            "reference_train_energy_nJ_per_image": train_ref * 1e9,
             "train_images_per_s": m.get("train_images_per_s"),
             "generation_images_per_s": m.get("generation_images_per_s"),
         })
@@ -49,26 +55,101 @@ def _nano(joules):
     return None if joules is None else joules * 1e9
 
 
-def plot_summary(summary: pd.DataFrame, path: Path) -> None:
-    """Bar charts: classifier Frechet distance per variant, and energy per image beside the reference."""
-    fig, (quality, energy) = plt.subplots(1, 2, figsize=(10, 4))
+def sig3(value) -> str:
+    """A number with 3 significant figures, positional from 0.001 to 99 999 (697, 1790, 0.0460), else
+    scientific (1.00e-06); empty for a missing value."""
+    if value is None or not np.isfinite(value):
+        return ""
+    if value == 0:
+        return "0"
+    exponent = math.floor(math.log10(abs(float(f"{value:.2e}"))))
+    if -3 <= exponent <= 4:
+        return f"{value:.{max(0, 2 - exponent)}f}"
+    return f"{value:.2e}"
+
+
+def fid_missing(summary: pd.DataFrame) -> list[str]:
+    """The distinct reasons why FID is missing, in row order (none when every run has its FID)."""
+    reasons = summary.loc[summary["fid"].isna(), "fid_missing_reason"].dropna()
+    return list(dict.fromkeys(reasons))
+
+
+def _rst_text(text: str) -> str:
+    """Plain text with the RST markup characters escaped."""
+    return re.sub(r"([\\`*_|\[\]<>])", r"\\\1", text)
+
+
+def summary_rst(summary: pd.DataFrame) -> str:
+    """The summary as RST, one table per dataset (a column per variant beside the reference, units in the
+    first column), and why FID is missing where it is: the front page of the report (workflow.rst includes it)."""
+    quantities = [("FID", "fid", "reference_fid"), ("classifier FD", "classifier_fd", None),
+                  ("classifier KID (mean +/- std)", "classifier_kid", None),
+                  ("test energy (nJ/image)", "test_energy_nJ_per_image", "reference_test_energy_nJ_per_image"),
+                  ("training energy (nJ/image)", "train_energy_nJ_per_image", "reference_train_energy_nJ_per_image"),
+                  ("training throughput (images/s)", "train_images_per_s", None)]
+    lines = []
+    for dataset, runs in summary.groupby("dataset", sort=False):
+        lines += [f".. list-table:: {_rst_text(dataset)}: this run (3 significant figures) beside the reference "
+                  "(as published); n/a: not measured", "   :header-rows: 1", "",
+                  "   * - quantity", *(f"     - {_rst_text(v)}" for v in runs["variant"]), "     - reference"]
+        for name, column, reference in quantities:
+            cells = [sig3(v) or "n/a" for v in runs[column].astype(float)]
+            if column == "classifier_kid":
+                cells = [f"{c} +/- {sig3(std)}" if c != "n/a" else c for c, std in zip(cells, runs["classifier_kid_std"])]
+            lines += [f"   * - {name}", *(f"     - {c}" for c in cells),
+                      f"     - {runs[reference].iloc[0]:g}" if reference else "     -"]
+        lines.append("")
+    for reason in fid_missing(summary):
+        lines += [f"FID is empty: {_rst_text(reason)}", ""]
+    no_energy = summary.loc[summary["test_energy_nJ_per_image"].isna(), "variant"]
+    if len(no_energy):
+        lines += [f"No energy for {', '.join(dict.fromkeys(no_energy))}: the device energy model is computed for "
+                  "the hardware variant only.", ""]
+    return "\n".join(lines)
+
+
+def plot_summary(summary: pd.DataFrame, path: Path):
+    """Bar charts: classifier Frechet distance per run (FID beside its reference where computed, else why
+    not), and energy per image with the reference marked on each bar; returns the figure."""
+    fig, (quality, energy) = plt.subplots(1, 2, figsize=(12, 5))
     labels = summary["dataset"] + "\n" + summary["variant"]
-    quality.bar(labels, summary["classifier_fd"].astype(float), color="tab:blue")
-    quality.set_ylabel("classifier Frechet distance (lower is better)")
+    x = np.arange(len(summary))
+    fid = summary["fid"].astype(float).to_numpy()
+    has_fid = np.isfinite(fid)
+    quality.bar(x - 0.2 * has_fid.any(), summary["classifier_fd"].astype(float), 0.4, color="tab:blue",
+                label="classifier FD")
+    if has_fid.any():
+        quality.bar(x[has_fid] + 0.2, fid[has_fid], 0.4, color="tab:orange", label="FID (this run)")
+        quality.scatter(x[has_fid] + 0.2, summary["reference_fid"][has_fid], marker="_", s=400, c="k",
+                        label="reference FID")
+    reasons = fid_missing(summary)
+    if reasons:  # above the bars, in headroom made for it
+        quality.set_ylim(top=1.6 * np.nanmax([*summary["classifier_fd"].astype(float), *fid[has_fid], 1e-9]))
+        quality.text(0.02, 0.98, textwrap.fill("FID missing: " + " / ".join(reasons), 70), transform=quality.transAxes,
+                     va="top", fontsize=7, bbox={"facecolor": "white", "alpha": 0.85})
+    quality.set_xticks(x, labels)
+    quality.set_ylabel("Frechet distance (lower is better)")
     quality.set_title("image quality")
-    x = range(len(summary))
-    energy.bar([i - 0.2 for i in x], summary["test_energy_nJ_per_image"].astype(float), 0.4, label="test (this run)")
-    energy.bar([i + 0.2 for i in x], summary["train_energy_nJ_per_image"].astype(float), 0.4, label="training (this run)")
-    energy.scatter([i - 0.2 for i in x], summary["reference_test_energy_nJ"], marker="_", s=400, c="k", label="reference")
-    energy.scatter([i + 0.2 for i in x], summary["reference_train_energy_nJ"], marker="_", s=400, c="k")
-    energy.set_xticks(list(x), labels)
+    quality.legend(fontsize=8, loc="lower right")
+    for offset, column, phase in ((-0.2, "test", "test"), (0.2, "train", "training")):
+        ours = summary[f"{column}_energy_nJ_per_image"].astype(float).to_numpy()
+        bar = np.isfinite(ours)
+        energy.bar(x[bar] + offset, ours[bar], 0.4, label=f"{phase} (this run)")
+        energy.scatter(x[bar] + offset, summary[f"reference_{column}_energy_nJ_per_image"][bar], marker="_", s=400,
+                       c="k", label="reference" if phase == "test" else None)
+    no_energy = summary["variant"][~np.isfinite(summary["test_energy_nJ_per_image"].astype(float))]
+    if len(no_energy):
+        energy.text(0.02, 0.98, f"no energy model: {', '.join(dict.fromkeys(no_energy))}", transform=energy.transAxes,
+                    va="top", fontsize=8)
+    energy.set_xticks(x, labels)
     energy.set_yscale("log")
     energy.set_ylabel("energy per image (nJ)")
-    energy.set_title("energy (hardware variant)")
-    energy.legend(fontsize=8)
+    energy.set_title("energy per image")
+    energy.legend(fontsize=8, loc="lower left")
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
+    return fig
 
 
 def plot_training_curves(history_files: list[Path], path: Path, smooth_steps: int = 50):
@@ -125,25 +206,32 @@ def energy_by_component(energy_files: dict[str, Path]) -> pd.DataFrame:
 
 
 def plot_energy_breakdown(energy_files: dict[str, Path], path: Path):
-    """Stacked bars per layer (nJ per image) by component, one panel per dataset and phase; returns the figure."""
+    """Bars per layer (nJ per image, log axis) side by side by component, one panel per dataset and phase,
+    titled with the phase total; returns the figure."""
     panels = [(dataset, phase, frame) for dataset, file in energy_files.items()
               for phase, frame in pd.read_csv(file).groupby("phase")]
-    fig, axes = plt.subplots(1, max(1, len(panels)), figsize=(6 * max(1, len(panels)), 4.5), squeeze=False)
+    fig, axes = plt.subplots(1, max(1, len(panels)), figsize=(7 * max(1, len(panels)), 6), squeeze=False)
     for ax, (dataset, phase, frame) in zip(axes[0], panels):
         frame = frame.assign(where=frame["network"].str[0].str.upper() + ":" + frame["layer"])
         table = frame.pivot_table(index="where", columns="component", values="energy_J", aggfunc="sum",
                                   sort=False).fillna(0.0)  # a layer without a component: no energy from it
         table = table.loc[:, (table > 0).any()] * 1e9
-        left = np.zeros(len(table))
-        for component in table.columns:
-            ax.barh(table.index, table[component], left=left, label=component)
-            left += table[component].to_numpy()
+        height = 0.8 / max(1, len(table.columns))
+        y = np.arange(len(table))
+        for i, component in enumerate(table.columns):
+            ax.barh(y + (i - (len(table.columns) - 1) / 2) * height, table[component].where(table[component] > 0),
+                    height, label=component)
+        ax.set_yticks(y, table.index)
         ax.invert_yaxis()
-        ax.set(xlabel="energy per image (nJ)", title=f"{dataset}, {phase}: {left.sum():.3g} nJ/image")
-        ax.legend(fontsize=7)
+        ax.set_xscale("log")
+        ax.set(xlabel="energy per image (nJ, log scale)", ylabel="layer (G: generator, D: discriminator)",
+               title=f"{dataset}, {phase}: {sig3(table.to_numpy().sum())} nJ/image")
+    legend = {h.get_label(): h for ax in axes[0] for h in ax.get_legend_handles_labels()[0]}
+    if legend:
+        fig.legend(legend.values(), legend.keys(), loc="lower center", ncol=len(legend), fontsize=8)
     if not panels:
         axes[0][0].text(0.5, 0.5, "no hardware run", ha="center")
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0.06, 1, 1))
     fig.savefig(path, dpi=120)
     plt.close(fig)
     return fig

@@ -17,7 +17,7 @@ Files written to ``outdir`` (all atomically: temporary name, then ``os.replace``
   steps and training images seen (input of ``system.energy``; zeros where the weights are not on
   the crossbar, as in the float variant);
 - ``samples_step<step>.png`` at each checkpoint and ``samples.png`` at the end (8x8 grid, fixed
-  latents);
+  latents, at least ``GRID_MIN_PX`` wide, titled with dataset, variant and step);
 - ``generator.pkl`` at the end: the trained generator for ``load_generator`` / ``generate``;
 - ``discriminator.pkl`` at the end: the trained discriminator (params, BN state), whose programmed
   conductances the energy model reads.
@@ -42,7 +42,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 import pandas as pd
-from PIL import Image
+from PIL import Image, ImageDraw, ImageFont
 from tqdm import tqdm
 
 from system.crossbar import CrossbarConfig, level_transitions
@@ -53,6 +53,7 @@ from system.metrics import FeatureFn, feature_stats, frechet_distance
 from system.tables import DeviceTables
 
 GRID = 8  # sample grid is GRID x GRID
+GRID_MIN_PX = 640  # sample grids are scaled up (nearest pixel) to at least this width
 SAMPLE_KEY = 2**31 - 1  # read-noise key of the sample grids (steps use keys 0, 1, ...)
 
 
@@ -64,12 +65,18 @@ def _atomic_write(path: Path, data: bytes) -> None:
         tmp.write_bytes(data)
 
 
-def _write_png(path: Path, images: np.ndarray) -> None:
-    """Save a batch in [-1, 1] (N, H, W, C), N = GRID^2, as one grid image."""
+def _write_png(path: Path, images: np.ndarray, title: str) -> None:
+    """Save a batch in [-1, 1] (N, H, W, C), N = GRID^2, as one grid image scaled up by a whole factor to at
+    least GRID_MIN_PX wide, with ``title`` in a white band above it."""
     n, h, w, c = images.shape
     grid = images.reshape(GRID, GRID, h, w, c).transpose(0, 2, 1, 3, 4).reshape(GRID * h, GRID * w, c)
+    scale = -(-GRID_MIN_PX // (GRID * w))
+    grid = grid.repeat(scale, axis=0).repeat(scale, axis=1)
     pixels = np.clip(np.round((grid + 1.0) * 127.5), 0, 255).astype(np.uint8)
-    image = Image.fromarray(pixels[..., 0] if c == 1 else pixels)
+    band = 40
+    image = Image.new("RGB", (grid.shape[1], grid.shape[0] + band), "white")
+    image.paste(Image.fromarray(pixels[..., 0] if c == 1 else pixels).convert("RGB"), (0, band))
+    ImageDraw.Draw(image).text((8, band // 2), title, fill="black", anchor="lm", font=ImageFont.load_default(size=24))
     with atomic_path(path) as tmp:
         image.save(tmp)
 
@@ -254,7 +261,8 @@ def train(sys_cfg: dict, dataset: str, variant: str, images: np.ndarray,
                  "history": history, "counts": counts, "carry": _to_numpy(carry)}
         _save_checkpoint(ckpt_path, state)
         write_logs(step)
-        _write_png(outdir / f"samples_step{step:06d}.png", _sample(arch, hw, carry, latents, key))
+        _write_png(outdir / f"samples_step{step:06d}.png", _sample(arch, hw, carry, latents, key),
+                   f"{dataset}, {variant}, step {step}")
 
     start_wall, wall_offset = time.perf_counter(), ckpt["wall_s"]
     order = None
@@ -288,7 +296,8 @@ def train(sys_cfg: dict, dataset: str, variant: str, images: np.ndarray,
     # a finished run rerun (its outputs removed by Snakemake after an input change that leaves the
     # setup as it was, e.g. a device energy): nothing to train, every output written again
     write_logs(total_steps)
-    _write_png(outdir / "samples.png", _sample(arch, hw, carry, latents, key))
+    _write_png(outdir / "samples.png", _sample(arch, hw, carry, latents, key),
+               f"{dataset}, {variant}, step {total_steps}")
     generator_file = {"params": _to_numpy(carry["params_g"]), "state": _to_numpy(carry["state_g"]),
                       "config": config}
     _atomic_write(outdir / "generator.pkl", pickle.dumps(generator_file))

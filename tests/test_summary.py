@@ -1,10 +1,73 @@
-"""Summary: energy per component from the evaluate breakdowns, shares, sources, and the breakdown plot."""
+"""Summary: the headline table and its RST and plot, energy per component from the evaluate breakdowns, shares,
+sources, the breakdown plot, and inspect_results on the runs' tables."""
+
+import json
+import re
 
 import pandas as pd
 import pytest
+from docutils.core import publish_parts
 
 from system import energy
-from system.summary import energy_by_component, plot_energy_breakdown, plot_training_curves
+from system.summary import (build_summary, energy_by_component, plot_energy_breakdown, plot_summary,
+                            plot_training_curves, sig3, summary_rst)
+from workflow import inspect_results
+
+REASON = "FID Inception weights not found at /x/pt_inception-2015.pth (torch hub cache)"
+
+
+def write_metrics(tmp_path):
+    """metrics.json of a float run (no energy, no FID) and a hardware run (energy, no FID), as the evaluate rule."""
+    files = []
+    for variant, test_J, train_J in (("float", None, None), ("hardware", 697.4e-9, 1789.6e-9)):
+        path = tmp_path / f"{variant}.json"
+        path.write_text(json.dumps({
+            "dataset": "fashion_mnist", "variant": variant, "n_samples": 2000, "fid": None,
+            "fid_skipped_because": REASON, "classifier_fd": 12.345, "classifier_kid": 0.01234,
+            "classifier_kid_std": 0.00056, "test_energy_J_per_image": test_J, "train_energy_J_per_image": train_J,
+            "train_images_per_s": 700.0, "generation_images_per_s": 5000.0}))
+        files.append(path)
+    return build_summary(files)
+
+
+def test_summary_columns_carry_kid_std_and_why_fid_is_missing(tmp_path):
+    summary = write_metrics(tmp_path)
+    assert {"classifier_kid", "classifier_kid_std", "fid_missing_reason", "reference_test_energy_nJ_per_image",
+            "reference_train_energy_nJ_per_image"} <= set(summary.columns) and "kid" not in summary.columns
+    hardware = summary.set_index("variant").loc["hardware"]
+    assert hardware["classifier_kid_std"] == 0.00056 and hardware["fid_missing_reason"] == REASON
+    assert hardware["test_energy_nJ_per_image"] == pytest.approx(697.4)
+    assert hardware["reference_train_energy_nJ_per_image"] == pytest.approx(14.97)
+
+
+def test_three_significant_figures_alike_for_every_magnitude():
+    assert [sig3(v) for v in (697.4, 1789.6, 14.97, 0.046, 1e-6, 3e5, None, float("nan"))] == [
+        "697", "1790", "15.0", "0.0460", "1.00e-06", "3.00e+05", "", ""]
+
+
+def test_rst_table_sets_each_run_beside_the_reference_and_says_why_fid_is_empty(tmp_path):
+    rst = summary_rst(write_metrics(tmp_path))
+    html = publish_parts(rst, writer="html", settings_overrides={"halt_level": 2})["body"]  # no warnings
+    cells = [re.findall(r"<t[dh][^>]*>(.*?)</t[dh]>", row) for row in re.findall(r"<tr>(.*?)</tr>", html, re.S)]
+    rows = {row[0]: [cell.replace("&nbsp;", "") for cell in row[1:]] for row in cells}
+    assert rows["quantity"] == ["float", "hardware", "reference"]
+    assert rows["FID"] == ["n/a", "n/a", "27.5"]
+    assert rows["classifier KID (mean +/- std)"] == ["0.0123 +/- 5.60e-04", "0.0123 +/- 5.60e-04", ""]
+    assert rows["test energy (nJ/image)"] == ["n/a", "697", "4.9"]
+    assert rows["training energy (nJ/image)"] == ["n/a", "1790", "14.97"]
+    assert f"FID is empty: {REASON}" in html  # the markup characters of the reason are escaped, not interpreted
+    assert "No energy for float" in html
+
+
+def test_summary_plot_marks_references_only_on_bars_and_says_why_fid_is_missing(tmp_path):
+    figure = plot_summary(write_metrics(tmp_path), tmp_path / "summary.png")
+    assert (tmp_path / "summary.png").stat().st_size > 5000
+    quality, energy_ax = figure.axes
+    assert any(REASON in text.get_text().replace("\n", " ") for text in quality.texts)
+    bars = sorted(round(p.get_x() + p.get_width() / 2, 6) for p in energy_ax.patches)
+    marks = sorted(round(x, 6) for c in energy_ax.collections for x, _ in c.get_offsets())
+    assert bars == marks == [0.8, 1.2]  # the hardware run only: the float run has no energy
+    assert energy_ax.get_yscale() == "log"
 
 
 def write_breakdown(path, rows):
@@ -30,9 +93,12 @@ def test_components_sum_over_layers_with_shares_and_sources(tmp_path):
     assert test["share"].sum() == pytest.approx(1.0) and test.loc["activation_relu", "share"] == pytest.approx(6 / 46)
     figure = plot_energy_breakdown({"fashion_mnist": files["fashion_mnist"]}, tmp_path / "breakdown.png")
     assert (tmp_path / "breakdown.png").stat().st_size > 5000
-    # g2 has no activation row: its bar still stacks to its total, and the titles carry the phase totals
-    assert [ax.get_title() for ax in figure.axes] == ["fashion_mnist, test: 0.046 nJ/image",
-                                                      "fashion_mnist, train: 1e-06 nJ/image"]
+    # the titles carry the phase totals with 3 significant figures; a log axis shows the small components
+    assert [ax.get_title() for ax in figure.axes] == ["fashion_mnist, test: 0.0460 nJ/image",
+                                                      "fashion_mnist, train: 1.00e-06 nJ/image"]
+    assert all(ax.get_xscale() == "log" for ax in figure.axes)
+    test_bars = [p.get_width() for p in figure.axes[0].patches if p.get_width() > 0]
+    assert sorted(test_bars) == pytest.approx([0.006, 0.01, 0.03])  # g1: read and activation, g2: read
 
 
 def test_training_curves_show_losses_and_checkpoint_scores_per_variant(tmp_path):
@@ -52,3 +118,17 @@ def test_training_curves_show_losses_and_checkpoint_scores_per_variant(tmp_path)
     assert line.get_label() == "float" and list(line.get_xdata()) == [5, 10] and list(line.get_ydata()) == [30, 20]
     smoothed = [line for line in g_loss.get_lines() if line.get_label() == "hardware"][0]
     assert list(smoothed.get_ydata())[:3] == [0.0, 0.5, 1.5]  # running mean over 2 steps
+
+
+def test_inspect_prints_the_hardware_energy_with_four_digits_and_names_the_empty_float_table(tmp_path, monkeypatch,
+                                                                                             capsys):
+    for variant, rows in (("float", []), ("hardware", [["test", "generator", "g1", "forward", "crossbar_read", 3,
+                                                         1.23456789e-12, "src", 3.70370367e-12]])):
+        (tmp_path / "system" / "fashion_mnist" / variant).mkdir(parents=True)
+        write_breakdown(tmp_path / "system" / "fashion_mnist" / variant / "energy.csv", rows)
+    monkeypatch.setattr(inspect_results, "RESULTS", tmp_path)
+    assert inspect_results.main(["energy"]) == 0
+    out = capsys.readouterr().out
+    assert f"also {tmp_path}/system/fashion_mnist/float/energy.csv (no rows" in out
+    assert f"{tmp_path}/system/fashion_mnist/hardware/energy.csv  (1 rows)" in out
+    assert "1.235e-12" in out and "3.704e-12" in out and "1.2345" not in out

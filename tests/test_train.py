@@ -57,7 +57,7 @@ def test_float_run_writes_outputs_and_generates(tmp_path):
     for name in (*OUTPUTS, "checkpoint.pkl", "samples_step000004.png", "samples_step000006.png"):
         assert (tmp_path / name).is_file(), name
     assert (pd.read_csv(tmp_path / "update_counts.csv")[["potentiation", "depression"]] == 0).all().all()
-    assert Image.open(tmp_path / "samples.png").size == (64, 64)
+    assert Image.open(tmp_path / "samples.png").size == (640, 680)  # 8x8 grid of 8 px images x 10, title band
     assert not list(tmp_path.glob(".*tmp*"))  # no temporary files left
     assert json.loads((tmp_path / "config.json").read_text())["variant"] == "float"
     assert train_module.training_throughput(tmp_path / "history.csv", 8) == pytest.approx(6 * 8 / history["wall_s"].iloc[-1])

@@ -1,8 +1,9 @@
 """Print a results table in the terminal: `python workflow/inspect_results.py [NAME_OR_PATH] [--all]`.
 
 With no argument, lists the tables under results/. NAME is a table name (synapse_levels, activation_transfer,
-summary, ...) or a path to a .csv/.parquet file; its JSON sidecar (units, fitted parameters, provenance)
-is printed after it when there is one.
+summary, energy, ...) or a path to a .csv/.parquet file; where several runs have a table of that name (energy:
+one per run), the first with rows is printed and the others are listed. Numbers print with 4 significant
+digits; the table's JSON sidecar (units, fitted parameters, provenance) is printed after it when there is one.
 """
 
 import argparse
@@ -16,16 +17,20 @@ import pandas as pd
 RESULTS = Path(__file__).resolve().parent.parent / "results"
 
 
-def find(name: str) -> Path:
-    """The table file for a name or path: an exact path, else the first results/**/NAME.{parquet,csv}."""
+def find(name: str) -> list[Path]:
+    """The table files for a name or path: an exact path, else every results/**/NAME.parquet, else .csv."""
     path = Path(name)
     if path.is_file():
-        return path
+        return [path]
     for suffix in (".parquet", ".csv"):
         hits = sorted(RESULTS.rglob(f"{path.stem}{suffix}"))
         if hits:
-            return hits[0]
+            return hits
     raise FileNotFoundError(f"no table {name!r} under {RESULTS} (run without arguments to list them)")
+
+
+def read(path: Path) -> pd.DataFrame:
+    return pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
 
 
 def main(argv=None) -> int:
@@ -38,13 +43,20 @@ def main(argv=None) -> int:
             print(path.relative_to(RESULTS.parent))
         return 0
     try:
-        path = find(args.table)
+        paths = find(args.table)
     except FileNotFoundError as error:
         print(error, file=sys.stderr)
         return 1
-    frame = pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
+    frames = {path: read(path) for path in paths}
+    path = next((p for p, frame in frames.items() if len(frame)), paths[0])  # the first table with rows
+    for other in paths:
+        if other != path:
+            rows = len(frames[other])
+            print(f"also {other}" + (f" ({rows} rows)" if rows else
+                                     " (no rows: for energy.csv, only the hardware variant has a device energy model)"))
+    frame = frames[path]
     with pd.option_context("display.max_rows", None if args.all else 20, "display.width", 200,
-                           "display.max_columns", None):
+                           "display.max_columns", None, "display.float_format", lambda v: f"{v:.4g}"):
         print(f"{path}  ({len(frame)} rows)")
         print(frame)
     sidecar = path.with_suffix(".json")

@@ -1,9 +1,11 @@
-"""Rule summary: results/summary.csv and its plot beside the reference numbers; the energy breakdown of the
-hardware runs by component (table and per-layer plot); the training curves of every run."""
+"""Rule summary: results/summary.csv, its plot and its RST table (the report's front page) beside the reference
+numbers; the energy breakdown of the hardware runs by component (table and per-layer plot); the training curves
+of every run."""
 from pathlib import Path
 
 from system.io import atomic_path, write_csv
-from system.summary import build_summary, energy_by_component, plot_energy_breakdown, plot_summary, plot_training_curves
+from system.summary import (build_summary, energy_by_component, plot_energy_breakdown, plot_summary,
+                            plot_training_curves, summary_rst)
 from workflow.rule_log import log_to
 
 log_to(snakemake.log[0])
@@ -11,6 +13,8 @@ summary = build_summary([Path(p) for p in snakemake.input.metrics])
 write_csv(Path(snakemake.output.table), summary)
 with atomic_path(Path(snakemake.output.plot)) as tmp:
     plot_summary(summary, tmp)
+with atomic_path(Path(snakemake.output.report_table)) as tmp:
+    tmp.write_text(summary_rst(summary), encoding="utf-8")
 energy_files = {Path(p).parent.parent.name: Path(p) for p in snakemake.input.energy}
 write_csv(Path(snakemake.output.energy_table), energy_by_component(energy_files))
 with atomic_path(Path(snakemake.output.energy_plot)) as tmp:
