@@ -35,7 +35,8 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from devices import engine, io, measure, mtj
+from devices import engine, measure, mtj
+from pipeline import io
 from devices.synapse import motion_sign
 
 MU0 = 4e-7 * math.pi

@@ -46,7 +46,8 @@ import torch
 from scipy import ndimage
 from tqdm import tqdm
 
-from devices import engine, io, measure, mtj
+from devices import engine, measure, mtj
+from pipeline import io
 
 MU0 = 4e-7 * math.pi
 CHUNKS_PER_PULSE = 20

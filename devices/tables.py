@@ -21,7 +21,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from devices import io, mtj
+from devices import mtj
+from pipeline import io
 
 WORKING_OUTPUT = 0.05  # transfer_fit: the working range starts where the output reaches this
 # Published device energies the tables are set beside (DESIGN.md section 1)

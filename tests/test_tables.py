@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from devices import io, mtj, tables
+from devices import mtj, tables
+from pipeline import io
 
 CONTRACT = {
     "synapse_levels": ["level", "n_skyrmions", "mz_mean", "conductance_S", "resistance_ohm", "conductance_std_S"],
@@ -156,18 +157,3 @@ def test_system_reads_the_tables(built):
     system_tables = pytest.importorskip("system.tables")
     loaded = system_tables.load_device_tables(built, 5.0)
     assert len(loaded.levels_S) == 4 and loaded.lrelu_y.max() == pytest.approx(1)
-
-
-def test_atomic_writer_leaves_no_partial_file(tmp_path):
-    target = tmp_path / "table.csv"
-    io.write_csv(target, pd.DataFrame({"a": [1]}))
-    with pytest.raises(RuntimeError):
-        with io.atomic_path(target) as tmp:
-            tmp.write_text("half a tab")
-            raise RuntimeError("interrupted")
-    assert pd.read_csv(target)["a"].tolist() == [1]
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["table.csv"]
-    with pytest.raises(RuntimeError):
-        with io.atomic_path(tmp_path / "new.json"):
-            raise RuntimeError("interrupted")
-    assert not (tmp_path / "new.json").exists()

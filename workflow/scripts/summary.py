@@ -2,7 +2,7 @@
 hardware runs by component (table and per-layer plot); the training curves of every run."""
 from pathlib import Path
 
-from system.io import atomic_path, write_csv
+from pipeline.io import atomic_path, write_csv
 from system.summary import build_summary, energy_by_component, plot_energy_breakdown, plot_summary, plot_training_curves
 from workflow.rule_log import log_to
 
