@@ -2,7 +2,8 @@
 
 With no argument, lists the tables under results/. NAME is a table name (synapse_levels, activation_transfer,
 summary, ...) or a path to a .csv/.parquet file; its JSON sidecar (units, fitted parameters, provenance)
-is printed after it when there is one.
+is printed after it when there is one. A device table (pipeline.table_contract) is read and checked through the
+contract, so a broken one is reported with the file and column at fault.
 """
 
 import argparse
@@ -12,6 +13,9 @@ import sys
 from pathlib import Path
 
 import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from pipeline.table_contract import TABLES, TableError, read_table  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent.parent / "results"
 
@@ -42,12 +46,19 @@ def main(argv=None) -> int:
     except FileNotFoundError as error:
         print(error, file=sys.stderr)
         return 1
-    frame = pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
+    sidecar = path.with_suffix(".json")
+    if path.stem in TABLES and sidecar.is_file():
+        try:
+            frame, _ = read_table(path.parent, path.stem)
+        except TableError as error:
+            print(error, file=sys.stderr)
+            return 1
+    else:
+        frame = pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
     with pd.option_context("display.max_rows", None if args.all else 20, "display.width", 200,
                            "display.max_columns", None):
         print(f"{path}  ({len(frame)} rows)")
         print(frame)
-    sidecar = path.with_suffix(".json")
     if sidecar.is_file():
         print(f"\n{sidecar}:")
         print(json.dumps(json.loads(sidecar.read_text()), indent=2))
