@@ -10,7 +10,8 @@ import yaml
 
 from tests.conftest import REPO, snakemake
 
-ALL_RULES = {"skyrmion_synapse", "dw_activation", "tables", "classifier", "train", "evaluate", "summary", "all"}
+ALL_RULES = {"skyrmion_synapse", "dw_activation", "tables", "classifier", "training_setup", "train", "evaluate", "summary",
+             "all"}
 
 
 def planned_jobs(stdout: str) -> dict[str, int]:
