@@ -24,7 +24,7 @@ import micromagneticmodel as mm  # noqa: E402
 
 from devices import engine, measure  # noqa: E402
 
-OOMMF_SKYRMION_S = 0.9  # OOMMF 2.1a0 MinDriver (mxHxm 0.01) on a 2-core machine, DESIGN.md section 4
+OOMMF_SKYRMION_S = 0.9  # OOMMF 2.1a0 MinDriver (mxHxm 0.01) on a 2-core machine, docs/engines.md
 MS, A = 5.8e5, 1.5e-11
 
 
@@ -98,7 +98,7 @@ def main() -> None:
             ratio = ""
         print(f"{name:10} {what:28} {wall:8.2f} {detail:>8}  {result:22} {ratio}")
     if "oommf" not in args.engines:
-        print(f"* against OOMMF's {OOMMF_SKYRMION_S} s in DESIGN.md section 4 (OOMMF is not installed here)")
+        print(f"* against OOMMF's {OOMMF_SKYRMION_S} s in docs/engines.md (OOMMF is not installed here)")
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from devices import magnumnp_engine, synapse  # noqa: E402
+from devices.params import SynapseParams  # noqa: E402
 
 
 def main() -> None:
@@ -28,11 +29,11 @@ def main() -> None:
     parser.add_argument("--iterations", type=int, default=150)
     args = parser.parse_args()
     torch.set_num_threads(1)
-    params = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())["synapse"]
-    geom, material = synapse.geometry(params), params["material"]
-    centres = synapse.level_centres(geom, args.level, synapse.n_sites(params))
+    params = SynapseParams.from_config(yaml.safe_load((ROOT / "config" / "config.yaml").read_text())["synapse"])
+    geom = synapse.geometry(params)
+    centres = synapse.level_centres(geom, args.level, params.n_sites)
     m0 = synapse.skyrmion_texture(geom, centres, synapse._initial_radius_m(params),
-                                  synapse.wall_width_m(material), material["D_J_per_m2"])
+                                  synapse.wall_width_m(params), params.material.D_J_per_m2)
     model = magnumnp_engine.Model(synapse.build_system(geom, params, m0, "bench")).single()
     start = time.perf_counter()
     try:  # a tolerance of 0 is never reached: exactly `iterations` steps

@@ -12,9 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import numbers
-import os
 import pickle
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +22,8 @@ import micromagneticmodel as mm
 import numpy as np
 import pandas as pd
 import ubermagutil.typesystem as ts
+
+from pipeline import io
 
 ENGINES = ("oommf", "magnumnp")
 TABLE_COLUMNS = ["t_s", "mx", "my", "mz", "E_J"]
@@ -202,21 +202,8 @@ def _run(name: str, system: mm.System, settings: dict, cache_dir, run) -> Result
     result = Result(m=df.Field(system.m.mesh, nvdim=3, value=m), table=table[TABLE_COLUMNS],
                     engine=name, version=version, wall_s=wall)
     if path is not None:
-        _write_atomic(path, {"m": m, "table": result.table, "wall_s": wall})
+        io.write_pickle(path, {"m": m, "table": result.table, "wall_s": wall})
     return result
-
-
-def _write_atomic(path: Path, payload: dict) -> None:
-    """Pickle payload to path through a temporary file in the same folder and os.replace."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            pickle.dump(payload, f, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
 
 
 def cache_key(engine: str, version: str, system: mm.System, settings: dict) -> str:

@@ -46,9 +46,10 @@ import torch
 from scipy import ndimage
 from tqdm import tqdm
 
-from devices import engine, io, measure, mtj
+from devices import engine, measure, mtj, physics
+from devices.params import SynapseParams
+from pipeline import io
 
-MU0 = 4e-7 * math.pi
 CHUNKS_PER_PULSE = 20
 
 
@@ -110,26 +111,22 @@ class Geometry:
         return inside_x[:, None] & inside_y[None, :]
 
 
-def n_sites(params: dict) -> int:
-    return 2 ** int(params["bits"]) - 1
-
-
-def geometry(params: dict) -> Geometry:
-    """The device of config section `synapse` (see the module docstring)."""
-    n = n_sites(params)
+def geometry(params: SynapseParams) -> Geometry:
+    """The device (see the module docstring)."""
+    n = params.n_sites
     n_rows = math.ceil(math.sqrt(n))
     n_cols = math.ceil(n / n_rows)
-    return _geometry(params, n_rows, n_cols, params["skyrmion_pitch_m"])
+    return _geometry(params, n_rows, n_cols, params.skyrmion_pitch_m)
 
 
-def lane_geometry(params: dict) -> Geometry:
+def lane_geometry(params: SynapseParams) -> Geometry:
     """The write lane: one site per half, two pitches wide."""
-    return _geometry(params, 1, 1, params["skyrmion_pitch_m"])
+    return _geometry(params, 1, 1, params.skyrmion_pitch_m)
 
 
-def _geometry(params, n_rows, n_cols, margin_m) -> Geometry:
-    cell, pitch = params["cell_m"], params["skyrmion_pitch_m"]
-    return Geometry(cell_m=cell, thickness_m=params["material"]["thickness_m"], pitch_m=pitch, margin_m=margin_m,
+def _geometry(params: SynapseParams, n_rows, n_cols, margin_m) -> Geometry:
+    cell, pitch = params.cell_m, params.skyrmion_pitch_m
+    return Geometry(cell_m=cell, thickness_m=params.material.thickness_m, pitch_m=pitch, margin_m=margin_m,
                     n_rows=n_rows, n_cols=n_cols, nx_region=round(((n_cols - 0.5) * pitch + margin_m) / cell),
                     ny=round(((n_rows - 1) * pitch + 2 * margin_m) / cell))
 
@@ -155,10 +152,10 @@ def level_centres(geom: Geometry, level: int, total: int) -> np.ndarray:
                            spread_centres(geom.site_box("reservoir"), total - level)])
 
 
-def wall_width_m(material: dict) -> float:
-    """Delta = sqrt(A / K_eff), K_eff = Ku - mu0 Ms^2 / 2 (thin film), in m."""
-    k_eff = material["Ku_J_per_m3"] - MU0 * material["Ms_A_per_m"] ** 2 / 2
-    return math.sqrt(material["A_J_per_m"] / k_eff)
+def wall_width_m(params: SynapseParams) -> float:
+    """The material's wall width parameter Delta (m, devices.physics.wall_width_m)."""
+    mat = params.material
+    return physics.wall_width_m(mat.A_J_per_m, mat.Ku_J_per_m3, mat.Ms_A_per_m)
 
 
 def motion_sign(D: float, spin_hall_angle: float) -> float:
@@ -189,26 +186,17 @@ def skyrmion_texture(geom: Geometry, centres, radius_m: float, width_m: float, D
     return m[:, :, None, :]
 
 
-def anisotropy_J_per_m3(geom: Geometry, params: dict) -> np.ndarray:
+def anisotropy_J_per_m3(geom: Geometry, params: SynapseParams) -> np.ndarray:
     """Ku per cell (nx, ny, 1, 1): the material's Ku, raised by the barrier on the reservoir/MTJ boundary."""
     x, _ = geom.cell_centres()
-    barrier = params["barrier"]
-    inside = np.abs(x - geom.boundary_x_m) < barrier["width_m"] / 2
-    K = params["material"]["Ku_J_per_m3"] + barrier["Ku_increase_J_per_m3"] * inside
+    inside = np.abs(x - geom.boundary_x_m) < params.barrier.width_m / 2
+    K = params.material.Ku_J_per_m3 + params.barrier.Ku_increase_J_per_m3 * inside
     return np.broadcast_to(K[:, None, None, None], (x.size, geom.ny, 1, 1)).copy()
 
 
-def build_system(geom: Geometry, params: dict, m_unit: np.ndarray, name: str) -> mm.System:
-    """Exchange + interfacial DMI (Cnv_z) + uniaxial anisotropy (z, with the barrier) + demag; damping alpha."""
-    material = params["material"]
-    mesh = geom.mesh()
-    system = mm.System(name=name)
-    K = df.Field(mesh, nvdim=1, value=anisotropy_J_per_m3(geom, params))
-    system.energy = (mm.Exchange(A=material["A_J_per_m"]) + mm.DMI(D=material["D_J_per_m2"], crystalclass="Cnv_z")
-                     + mm.UniaxialAnisotropy(K=K, u=(0, 0, 1)) + mm.Demag())
-    system.dynamics = mm.Precession(gamma0=mm.consts.gamma0) + mm.Damping(alpha=material["alpha"])
-    system.m = df.Field(mesh, nvdim=3, value=m_unit, norm=material["Ms_A_per_m"])
-    return system
+def build_system(geom: Geometry, params: SynapseParams, m_unit: np.ndarray, name: str) -> mm.System:
+    """The micromagnetic system (devices.physics.build_system) of geom with the barrier's anisotropy."""
+    return physics.build_system(geom.mesh(), params.material, anisotropy_J_per_m3(geom, params), m_unit, name)
 
 
 def core_centres(mz: np.ndarray, geom: Geometry) -> np.ndarray:
@@ -225,7 +213,7 @@ def _mz(field_or_array) -> np.ndarray:
     return np.asarray(array)[:, :, 0, 2] / np.maximum(np.linalg.norm(np.asarray(array)[:, :, 0], axis=-1), 1e-300)
 
 
-def measure_level(m: df.Field, geom: Geometry, params: dict) -> dict:
+def measure_level(m: df.Field, geom: Geometry, params: SynapseParams) -> dict:
     """n_skyrmions, topological charge (away from free edges), mean m_z and conductance under the MTJ."""
     mask = geom.mtj_mask()
     mz = _mz(m)
@@ -233,19 +221,17 @@ def measure_level(m: df.Field, geom: Geometry, params: dict) -> dict:
     return {"n_skyrmions": measure.skyrmion_count(m, region=mask),
             "topological_charge": measure.topological_charge(m, region=geom.interior_mtj_mask(margin)),
             "mz_mean": measure.mz_mean(m, region=mask),
-            "conductance_S": mtj.conductance_S(mz[mask], geom.mtj_area_m2, params["mtj"]["RA_ohm_um2"],
-                                               params["mtj"]["TMR"])}
+            "conductance_S": mtj.conductance_S(mz[mask], geom.mtj_area_m2, params.mtj.RA_ohm_um2, params.mtj.TMR)}
 
 
-def _initial_radius_m(params: dict) -> float:
+def _initial_radius_m(params: SynapseParams) -> float:
     """Starting core radius: a quarter pitch (the relaxation sets the real one)."""
-    return params["skyrmion_pitch_m"] / 4
+    return params.skyrmion_pitch_m / 4
 
 
-def relax_state(geom, params, centres, name, engine_name, cache_dir) -> engine.Result:
-    material = params["material"]
-    m0 = skyrmion_texture(geom, centres, _initial_radius_m(params), wall_width_m(material), material["D_J_per_m2"])
-    return engine.relax(build_system(geom, params, m0, name), engine=engine_name, tol=params["relax_tol_A_per_m"],
+def relax_state(geom, params: SynapseParams, centres, name, engine_name, cache_dir) -> engine.Result:
+    m0 = skyrmion_texture(geom, centres, _initial_radius_m(params), wall_width_m(params), params.material.D_J_per_m2)
+    return engine.relax(build_system(geom, params, m0, name), engine=engine_name, tol=params.relax_tol_A_per_m,
                         cache_dir=cache_dir)
 
 
@@ -253,8 +239,8 @@ def relax_level(params, engine_name, seed, cache_dir, level, sample) -> tuple[di
     """Relax ensemble member `sample` of level `level` (seeded jitter); returns (measured row, Result)."""
     geom = geometry(params)
     rng = np.random.default_rng([seed, level, sample])
-    centres = level_centres(geom, level, n_sites(params))
-    centres = centres + rng.normal(0.0, params.get("position_jitter_m", 0.0), size=centres.shape)
+    centres = level_centres(geom, level, params.n_sites)
+    centres = centres + rng.normal(0.0, params.position_jitter_m, size=centres.shape)
     result = relax_state(geom, params, centres, f"level{level}_{sample}", engine_name, cache_dir)
     row = {"level": level, "sample": sample, **measure_level(result.m, geom, params), "relax_wall_s": result.wall_s}
     return row, result
@@ -285,7 +271,7 @@ def run_levels(params, engine_name, seed, cache_dir, progress=True, pool=None):
 
     Returns (rows, {level: m_z map}, {level: Result}), maps and Results of sample 0.
     """
-    jobs = [(k, s) for k in range(n_sites(params) + 1) for s in range(int(params["ensemble"]))]
+    jobs = [(k, s) for k in range(params.n_sites + 1) for s in range(params.ensemble)]
     done = []
     with tqdm(total=len(jobs), desc="synapse levels", unit="state", disable=not progress) as bar:
         if pool is None:
@@ -310,17 +296,17 @@ def _count(centres: np.ndarray, geom: Geometry) -> tuple[int, int]:
     return int((centres[:, 0] >= geom.boundary_x_m).sum()), len(centres)
 
 
-def run_pulse(params, lane: Geometry, start: df.Field, current_density: float, direction: str, engine_name,
+def run_pulse(params: SynapseParams, lane: Geometry, start: df.Field, current_density: float, direction: str, engine_name,
               cache_dir=None) -> dict:
     """Drive the lane from `start` with an SOT pulse until one core has crossed (see module docstring).
 
     Returns success, pulse_s (nan when no chunk up to max_pulse_s succeeded) and the trace: a list of
     (t_s, (n, 2) core centres in m) after each chunk.
     """
-    material, hm = params["material"], params["heavy_metal"]
-    sign = motion_sign(material["D_J_per_m2"], hm["spin_hall_angle"]) * (1 if direction == "potentiation" else -1)
-    sot = engine.SOT(sign * current_density, hm["spin_hall_angle"])
-    max_pulse = params["update"]["max_pulse_s"]
+    hm = params.heavy_metal
+    sign = motion_sign(params.material.D_J_per_m2, hm.spin_hall_angle) * (1 if direction == "potentiation" else -1)
+    sot = engine.SOT(sign * current_density, hm.spin_hall_angle)
+    max_pulse = params.update.max_pulse_s
     chunk = max_pulse / CHUNKS_PER_PULSE
     under0, total0 = _count(core_centres(_mz(start), lane), lane)
     target = under0 + (1 if direction == "potentiation" else -1)
@@ -337,13 +323,13 @@ def run_pulse(params, lane: Geometry, start: df.Field, current_density: float, d
             break
         if under == target:
             settled = engine.relax(build_system(lane, params, m, "after_pulse"), engine=engine_name,
-                                   tol=params["relax_tol_A_per_m"], cache_dir=cache_dir)
+                                   tol=params.relax_tol_A_per_m, cache_dir=cache_dir)
             if _count(core_centres(_mz(settled.m), lane), lane) == (target, total0):
                 return {"success": True, "pulse_s": t, "trace": trace}
     return {"success": False, "pulse_s": float("nan"), "trace": trace}
 
 
-def run_updates(params, engine_name, cache_dir, progress=True):
+def run_updates(params: SynapseParams, engine_name, cache_dir, progress=True):
     """Minimum pulse per current density and direction for the representative level step.
 
     The lane is symmetric under a rotation by pi about z through its centre, which swaps the
@@ -351,23 +337,23 @@ def run_updates(params, engine_name, cache_dir, progress=True):
     (identical pulse and energy), so only potentiation is simulated.
     """
     lane = lane_geometry(params)
-    k = n_sites(params) // 2
+    k = params.n_sites // 2
     relaxed = relax_state(lane, params, level_centres(lane, 0, 1), "lane", engine_name, cache_dir).m
-    hm = params["heavy_metal"]
-    volume = lane.length_m * lane.width_m * hm["thickness_m"]
+    hm = params.heavy_metal
+    volume = lane.length_m * lane.width_m * hm.thickness_m
     rows, traces = [], {}
-    for j in tqdm(sorted(params["update"]["current_densities_A_per_m2"]), desc="synapse update", unit="pulse",
+    for j in tqdm(sorted(params.update.current_densities_A_per_m2), desc="synapse update", unit="pulse",
                   disable=not progress):
         out = run_pulse(params, lane, relaxed, j, "potentiation", engine_name, cache_dir)
         traces[j] = out
-        energy = float(mtj.joule_energy_J(hm["resistivity_ohm_m"], j, volume, out["pulse_s"]))
+        energy = float(mtj.joule_energy_J(hm.resistivity_ohm_m, j, volume, out["pulse_s"]))
         for direction, k0, k1 in [("potentiation", k, k + 1), ("depression", k + 1, k)]:
             rows.append({"direction": direction, "from_level": k0, "to_level": k1, "current_density_A_m2": j,
                          "pulse_s": out["pulse_s"], "energy_J": energy, "success": out["success"]})
     return pd.DataFrame(rows), traces, lane, volume
 
 
-def run_stage(params: dict, engine_name: str, outdir: Path, seed: int, workers: int = 1) -> None:
+def run_stage(params: SynapseParams, engine_name: str, outdir: Path, seed: int, workers: int = 1) -> None:
     """Relax all levels and find the update pulses (side by side in `workers` processes); write
     levels.csv, update.csv, run.json, maps and plots."""
     start = time.perf_counter()
@@ -390,19 +376,19 @@ def run_stage(params: dict, engine_name: str, outdir: Path, seed: int, workers: 
     io.write_csv(outdir / "update.csv", updates)
     x, y = geom.cell_centres()
     io.write_npz(outdir / "mz_maps.npz", x_m=x, y_m=y, boundary_x_m=geom.boundary_x_m,
-                 **{f"level_{k}": maps[k].astype(np.float32) for k in _map_levels(n_sites(params))})
+                 **{f"level_{k}": maps[k].astype(np.float32) for k in _map_levels(params.n_sites)})
     _plot_levels(outdir / "levels.png", levels)
-    _plot_maps(outdir / "mz_maps.png", maps, geom, _map_levels(n_sites(params)))
+    _plot_maps(outdir / "mz_maps.png", maps, geom, _map_levels(params.n_sites))
     _plot_pulse(outdir / "pulse.png", updates, traces, lane)
     io.write_json(outdir / "run.json", {
         "stage": "skyrmion_synapse", "engine": first.engine, "engine_version": first.version,
         "wall_time_s": time.perf_counter() - start, "levels_wall_time_s": t_levels,
-        "n_relaxations": len(levels), "workers": workers, "seed": seed, "params": params,
+        "n_relaxations": len(levels), "workers": workers, "seed": seed, "params": dataclasses.asdict(params),
         "geometry": {**dataclasses.asdict(geom), "length_m": geom.length_m, "width_m": geom.width_m,
                      "boundary_x_m": geom.boundary_x_m, "mtj_area_m2": geom.mtj_area_m2},
         "lane": {**dataclasses.asdict(lane), "length_m": lane.length_m, "width_m": lane.width_m,
                  "heavy_metal_volume_m3": volume},
-        "skyrmion_radius_m": radius, "wall_width_parameter_m": wall_width_m(params["material"]),
+        "skyrmion_radius_m": radius, "wall_width_parameter_m": wall_width_m(params),
     })
 
 

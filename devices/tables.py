@@ -1,7 +1,4 @@
-"""Device lookup tables (DESIGN.md section 6): fits of the raw stage outputs, the contract with system/.
-
-Each table is written as <name>.csv, <name>.parquet and a <name>.json sidecar with keys units
-(per column), fitted (fitted parameters), engine, engine_version, definitions, provenance.
+"""Device lookup tables: fits of the raw stage outputs, written under the contract of pipeline.table_contract.
 
 - synapse_levels: one row per level; mean over the ensemble, conductance_std_S its spread.
 - synapse_update: one row per direction and level step: the successful pulse of least energy
@@ -11,7 +8,9 @@ Each table is written as <name>.csv, <name>.parquet and a <name>.json sidecar wi
 - activation_energy: per device and curvature ratio. Drive energy: mean over the positive half of
   the sweep of rho J^2 V_HM t_pulse, with t_pulse the activation pulse of the stage's run.json
   (the rise time of the wall at the largest input); read energy: V_read^2 G t_read at the mean conductance over the same inputs;
-  total = drive + read.
+  total = drive + read. threshold: the fitted threshold of the transfer curve as a fraction of the
+  sweep's largest input (0 where negative); bias_energy_J: the extra Joule energy of a bias input of
+  that size, which puts the knee at zero input (the network's ReLU runs with it).
 """
 from __future__ import annotations
 
@@ -21,23 +20,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from devices import io, mtj
+from devices import mtj
+from pipeline.table_contract import TABLES, setting_key, write_table
 
 WORKING_OUTPUT = 0.05  # transfer_fit: the working range starts where the output reaches this
-# Published device energies the tables are set beside (DESIGN.md section 1)
+# Published device energies the tables are set beside: the hybrid CMOS-spintronic DCGAN that the project
+# reproduces, and the predecessor 64-state skyrmion synapse it builds on
 REFERENCE_UPDATE_J = 0.87e-15      # per state update, the predecessor 64-state skyrmion synapse
 REFERENCE_ACTIVATION_J = 0.192e-12  # per activation, the tunable Leaky ReLU of the reference work
-
-TABLES = {
-    "synapse_levels": {"level": "1", "n_skyrmions": "1", "mz_mean": "1", "conductance_S": "S",
-                       "resistance_ohm": "ohm", "conductance_std_S": "S"},
-    "synapse_update": {"direction": "potentiation|depression", "from_level": "1", "to_level": "1",
-                       "current_density_A_m2": "A/m^2", "pulse_s": "s", "energy_J": "J"},
-    "activation_transfer": {"device": "relu|lrelu", "curvature_ratio": "1", "current_density_A_m2": "A/m^2",
-                            "current_A": "A", "dw_position_m": "m", "conductance_S": "S", "output": "1"},
-    "activation_energy": {"device": "relu|lrelu", "curvature_ratio": "1", "drive_energy_J": "J",
-                          "read_energy_J": "J", "total_J": "J"},
-}
 
 
 def build_tables(synapse_dir: Path, dw_dir: Path, synapse_params: dict, dw_params: dict, outdir: Path,
@@ -50,24 +40,23 @@ def build_tables(synapse_dir: Path, dw_dir: Path, synapse_params: dict, dw_param
     update_raw = pd.read_csv(synapse_dir / "update.csv")
     update = synapse_update(update_raw)
     transfer, transfer_fit = activation_transfer(pd.read_csv(dw_dir / "transfer.csv"))
-    energy = activation_energy(pd.read_csv(dw_dir / "transfer.csv"), dw_params, dw_run["pulse_s"])
+    energy = activation_energy(pd.read_csv(dw_dir / "transfer.csv"), dw_params, dw_run["pulse_s"], transfer_fit)
     update_fit = {"tried": update_raw.to_dict(orient="records"),
                   "heavy_metal_volume_m3": syn_run.get("lane", {}).get("heavy_metal_volume_m3"),
                   **beside_reference(update.set_index("direction")["energy_J"], REFERENCE_UPDATE_J),
                   "potentiation_over_depression": _ratio(update, "potentiation", "depression")}
+    settings = [setting_key(d, r) for d, r in zip(energy["device"], energy["curvature_ratio"])]
     energy_fit = {"representative_input": "mean over the positive half of the sweep (j > 0)",
                   "pulse_s": dw_run["pulse_s"], "pulse_definition": dw_run["pulse_definition"],
                   "heavy_metal_volume_m3": heavy_metal_volume_m3(dw_params),
                   "read_voltage_V": dw_params["read"]["voltage_V"], "read_time_s": dw_params["read"]["time_s"],
-                  **beside_reference(energy.set_index(energy["device"] + "_" + energy["curvature_ratio"].map("{:g}".format))
-                                     ["total_J"], REFERENCE_ACTIVATION_J)}
+                  **beside_reference(pd.Series(energy["total_J"].to_numpy(), index=settings), REFERENCE_ACTIVATION_J)}
     for name, frame, fit, run in [("synapse_levels", levels, levels_fit, syn_run),
                                   ("synapse_update", update, update_fit, syn_run),
                                   ("activation_transfer", transfer, transfer_fit, dw_run),
                                   ("activation_energy", energy, energy_fit, dw_run)]:
-        write_table(outdir / name, frame[list(TABLES[name])], {
-            "table": name, "units": TABLES[name], "fitted": fit, "engine": run["engine"],
-            "engine_version": run["engine_version"], "definitions": _definitions(name), "provenance": provenance})
+        write_table(outdir, name, frame[TABLES[name].column_names], fitted=fit, engine=run["engine"],
+                    engine_version=run["engine_version"], provenance=provenance)
 
 
 def synapse_levels(raw: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
@@ -168,7 +157,7 @@ def activation_transfer(raw: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
         group["output"] = normalised_output(j, G)
         frames.append(group)
         fit = transfer_fit(j, group["current_A"].to_numpy(float), group["output"].to_numpy())
-        fits[f"{device}_{ratio:g}"] = {"device": device, "curvature_ratio": float(ratio), "G_at_zero_S": g0,
+        fits[setting_key(device, ratio)] = {"device": device, "curvature_ratio": float(ratio), "G_at_zero_S": g0,
                                        "G_at_j_max_S": float(G[-1]), **fit}
     return pd.concat(frames, ignore_index=True), fits
 
@@ -213,38 +202,38 @@ def heavy_metal_volume_m3(dw_params: dict) -> float:
     return track["length_m"] * track["width_m"] * dw_params["heavy_metal"]["thickness_m"]
 
 
-def activation_energy(raw: pd.DataFrame, dw_params: dict, pulse_s: float) -> pd.DataFrame:
-    """Drive (Joule) and read energy per activation at the representative inputs (module docstring)."""
+def activation_energy(raw: pd.DataFrame, dw_params: dict, pulse_s: float, transfer_fits: dict) -> pd.DataFrame:
+    """Drive and read energy per activation at the representative inputs, the threshold and its bias
+    energy (module docstring), per device setting; transfer_fits as from activation_transfer."""
     hm, read = dw_params["heavy_metal"], dw_params["read"]
     volume = heavy_metal_volume_m3(dw_params)
     rows = []
     for (device, ratio), group in raw.groupby(["device", "curvature_ratio"], sort=False):
         pos = group[group["current_density_A_m2"] > 0]
-        drive = mtj.joule_energy_J(hm["resistivity_ohm_m"], pos["current_density_A_m2"].to_numpy(), volume,
-                                   pulse_s).mean()
+        drive = float(mtj.joule_energy_J(hm["resistivity_ohm_m"], pos["current_density_A_m2"].to_numpy(), volume,
+                                         pulse_s).mean())
         read_J = mtj.read_energy_J(read["voltage_V"], float(pos["conductance_S"].mean()), read["time_s"])
-        rows.append({"device": device, "curvature_ratio": float(ratio), "drive_energy_J": float(drive),
-                     "read_energy_J": read_J, "total_J": float(drive) + read_J})
+        key = setting_key(device, ratio)
+        j = np.unique(group["current_density_A_m2"].to_numpy(float))
+        theta = threshold(transfer_fits[key]["threshold_A_m2"], j, key)
+        rows.append({"device": device, "curvature_ratio": float(ratio), "drive_energy_J": drive,
+                     "read_energy_J": read_J, "total_J": drive + read_J, "threshold": theta,
+                     "bias_energy_J": bias_energy_J(drive, theta, j / np.abs(j).max())})
     return pd.DataFrame(rows)
 
 
-def _definitions(name: str) -> str:
-    return {"synapse_levels": "mean over the ensemble of relaxed states per level; resistance = 1 / conductance",
-            "synapse_update": "least-energy successful SOT pulse per direction; energy = rho J^2 V_HM t_pulse",
-            "activation_transfer": "output = (G - G(j=0)) / (G(j_max) - G(j=0)); current_A = J width t_HM",
-            "activation_energy": "drive = mean over j > 0 of rho J^2 V_HM t_pulse; read = V^2 G t_read"}[name]
+def threshold(threshold_A_m2: float, j: np.ndarray, setting: str) -> float:
+    """The fitted threshold current density (A/m^2) over the largest |input| j of the sweep, 0 where the
+    fitted line crosses zero output at a negative input (no threshold to bias away)."""
+    theta = float(threshold_A_m2) / np.abs(j).max()
+    if not theta < 1.0:
+        raise ValueError(f"{setting}: fitted threshold {threshold_A_m2:g} A/m^2 is {theta:g} of the sweep; "
+                         "a threshold must lie below its top")
+    return float(max(theta, 0.0))
 
 
-def write_table(path_without_suffix: Path, frame: pd.DataFrame, sidecar: dict) -> None:
-    """Write <path>.csv, <path>.parquet and <path>.json, each atomically."""
-    base = Path(path_without_suffix)
-    io.write_csv(base.with_name(base.name + ".csv"), frame)
-    io.write_parquet(base.with_name(base.name + ".parquet"), frame)
-    io.write_json(base.with_name(base.name + ".json"), sidecar)
-
-
-def read_table(path_without_suffix) -> tuple[pd.DataFrame, dict]:
-    """(DataFrame from <path>.parquet, sidecar dict from <path>.json)."""
-    base = Path(path_without_suffix)
-    return (pd.read_parquet(base.with_name(base.name + ".parquet")),
-            json.loads(base.with_name(base.name + ".json").read_text()))
+def bias_energy_J(drive_J: float, theta: float, x: np.ndarray) -> float:
+    """Extra drive energy (J) of a bias input theta (normalised like x): the Joule energy rho j^2 V t
+    averaged over the positive sweep points u of x, with u -> u + theta, minus the unbiased one."""
+    u = x[x > 0]
+    return float(drive_J * (theta**2 + 2 * theta * u.mean()) / np.mean(u**2))

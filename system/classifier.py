@@ -14,7 +14,7 @@ import numpy as np
 import optax
 from tqdm import tqdm
 
-from system.io import atomic_path
+from pipeline.io import write_pickle
 from system.metrics import batched
 
 N_CLASSES = 10
@@ -111,8 +111,7 @@ def accuracy(params: dict, images: np.ndarray, labels: np.ndarray) -> float:
 
 def save_params(params: dict, path: Path) -> None:
     """Pickle params as numpy arrays, atomically (temporary file in the same folder, then rename)."""
-    with atomic_path(Path(path)) as tmp:
-        tmp.write_bytes(pickle.dumps(jax.tree.map(np.asarray, params)))
+    write_pickle(path, jax.tree.map(np.asarray, params))
 
 
 def load_classifier(path: Path) -> dict:

@@ -8,14 +8,14 @@ Images come back as uint8 arrays, (N, 28, 28) for Fashion-MNIST and (N, 64, 64, 
 import gzip
 import hashlib
 import io
-import os
-import tempfile
 import urllib.request
 import zipfile
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
+
+from pipeline.io import atomic_path
 
 FASHION_MNIST_URL = "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/"
 FASHION_MNIST_MD5 = {  # published with the dataset (github.com/zalandoresearch/fashion-mnist)
@@ -43,22 +43,16 @@ def md5(path: Path) -> str:
 
 def _download(url: str, dest: Path, expected_md5: str) -> None:
     """Fetch url to dest atomically, checking its MD5 before the file appears under its name."""
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.")
     try:
-        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=60) as response:
-            out.write(response.read())
-        if md5(Path(tmp)) != expected_md5:
-            raise DataError(f"{url}: downloaded file fails its MD5 check")
-        os.replace(tmp, dest)
+        with atomic_path(dest) as tmp, urllib.request.urlopen(url, timeout=60) as response:
+            tmp.write_bytes(response.read())
+            if md5(tmp) != expected_md5:
+                raise DataError(f"{url}: downloaded file fails its MD5 check")
     except OSError as error:
         raise DataError(
             f"{dest} is missing and could not be downloaded from {url} ({error}); "
             f"put the Fashion-MNIST .gz files into {dest.parent} or set data_dir"
         ) from error
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
 
 
 def fashion_mnist_files(data_dir: Path, download: bool = False) -> dict[str, Path]:

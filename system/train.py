@@ -45,10 +45,10 @@ import pandas as pd
 from PIL import Image, ImageDraw, ImageFont
 from tqdm import tqdm
 
+from pipeline.io import atomic_path, write_csv, write_json, write_pickle
 from system.crossbar import CrossbarConfig, level_transitions
 from system.dcgan import Architecture, Hardware, architecture, describe_layers, hardware_parts
 from system.dcgan import discriminator, generator, init
-from system.io import atomic_path, write_csv
 from system.metrics import FeatureFn, feature_stats, frechet_distance
 from system.tables import DeviceTables
 
@@ -58,11 +58,6 @@ SAMPLE_KEY = 2**31 - 1  # read-noise key of the sample grids (steps use keys 0, 
 
 
 # ---------------------------------------------------------------- files
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    with atomic_path(path) as tmp:
-        tmp.write_bytes(data)
 
 
 def _write_png(path: Path, images: np.ndarray, title: str) -> None:
@@ -227,7 +222,7 @@ def train(sys_cfg: dict, dataset: str, variant: str, images: np.ndarray,
     setup = {k: config[k] for k in ("dataset", "variant", "seed", "n_images", "hardware")}
     setup["system"] = {k: sys_cfg.get(k) for k in ("latent_dim", "batch_size", "learning_rate", "beta1", "crossbar")}
     fingerprint = hashlib.sha256(json.dumps(setup, sort_keys=True, default=str).encode()).hexdigest()
-    _atomic_write(outdir / "config.json", json.dumps(config, indent=1, default=str).encode())
+    write_json(outdir / "config.json", config)
 
     lr, beta1 = float(sys_cfg["learning_rate"]), float(sys_cfg["beta1"])
     train_step = make_train_step(arch, hw, lr, beta1)
@@ -300,13 +295,12 @@ def train(sys_cfg: dict, dataset: str, variant: str, images: np.ndarray,
                f"{dataset}, {variant}, step {total_steps}")
     generator_file = {"params": _to_numpy(carry["params_g"]), "state": _to_numpy(carry["state_g"]),
                       "config": config}
-    _atomic_write(outdir / "generator.pkl", pickle.dumps(generator_file))
-    _atomic_write(outdir / "discriminator.pkl",
-                  pickle.dumps({"params": _to_numpy(carry["params_d"]), "state": _to_numpy(carry["state_d"])}))
+    write_pickle(outdir / "generator.pkl", generator_file)
+    write_pickle(outdir / "discriminator.pkl", {"params": _to_numpy(carry["params_d"]), "state": _to_numpy(carry["state_d"])})
 
 
 def _save_checkpoint(path: Path, state: dict) -> None:
-    _atomic_write(path, pickle.dumps(state))
+    write_pickle(path, state)
 
 
 def _load_checkpoint(path: Path, fingerprint: str, total_steps: int) -> dict | None:

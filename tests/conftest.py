@@ -10,7 +10,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(os.environ.get("SKYRMION_DCGAN_DATA", REPO.parent / "shared" / "data"))
-WORKFLOW_PARTS = ["Snakefile", "workflow", "config", "envs", "devices", "system"]
+WORKFLOW_PARTS = ["Snakefile", "workflow", "config", "envs", "pipeline", "devices", "system"]
 
 
 def snakemake(args: list[str], cwd: Path, timeout: float = 600) -> subprocess.CompletedProcess:

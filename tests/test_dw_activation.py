@@ -10,28 +10,30 @@ import yaml
 
 from devices import dw_activation as dw
 from devices import tables
+from devices.params import DWActivationParams
 from tests.conftest import REPO
 
-CONFIG = yaml.safe_load((REPO / "config" / "config.yaml").read_text())["dw_activation"]
+SECTION = yaml.safe_load((REPO / "config" / "config.yaml").read_text())["dw_activation"]
+CONFIG = DWActivationParams.from_config(SECTION)
 
 
 def test_anisotropy_is_a_two_sided_parabola_capped_at_ku_max():
-    an = CONFIG["anisotropy"]
-    x0, a, k0 = an["x0_m"], an["a_plus_J_per_m5"], an["K0_J_per_m3"]
+    an = CONFIG.anisotropy
+    x0, a, k0 = an.x0_m, an.a_plus_J_per_m5, an.K0_J_per_m3
     K = dw.anisotropy_J_per_m3(np.array([x0, x0 + 10e-9, x0 - 10e-9, 0.0]), CONFIG, 5.0)
     assert K[0] == pytest.approx(k0)
     assert K[1] == pytest.approx(k0 + a * 1e-16)
     assert K[2] == pytest.approx(k0 + 5 * a * 1e-16)
-    assert K[3] == pytest.approx(min(k0 + 5 * a * x0 ** 2, an["Ku_max_J_per_m3"]))
+    assert K[3] == pytest.approx(min(k0 + 5 * a * x0 ** 2, an.Ku_max_J_per_m3))
     lo, hi = dw.uncapped_interval_m(CONFIG, 100.0)
-    assert dw.anisotropy_J_per_m3(lo + 1e-12, CONFIG, 100.0) < an["Ku_max_J_per_m3"] <= \
+    assert dw.anisotropy_J_per_m3(lo + 1e-12, CONFIG, 100.0) < an.Ku_max_J_per_m3 <= \
         dw.anisotropy_J_per_m3(lo - 1e-10, CONFIG, 100.0)
 
 
 def test_default_drive_moves_the_wall_a_fraction_of_the_track():
     """1D model: at j_max the wall moves several wall widths but stays well inside the soft branch."""
-    q = dw.displacement_1d_m(CONFIG, CONFIG["sweep"]["j_max_A_per_m2"])
-    half = CONFIG["track"]["length_m"] - CONFIG["anisotropy"]["x0_m"]
+    q = dw.displacement_1d_m(CONFIG, CONFIG.sweep.j_max_A_per_m2)
+    half = CONFIG.track.length_m - CONFIG.anisotropy.x0_m
     assert 3 * dw.wall_width_m(CONFIG) < q < 0.6 * half
     assert dw.wall_width_m(CONFIG) == pytest.approx(math.sqrt(1.5e-11 / (0.8e6 - 2e-7 * math.pi * 5.8e5 ** 2)))
 
@@ -42,8 +44,8 @@ def test_wall_texture_is_up_left_down_right_with_the_dmi_chirality():
     assert m[:, :, :, 0].min() >= 0  # D > 0 (ubermag Cnv_z): m_x > 0 inside the up-down wall
 
 
-def tiny_track() -> dict:
-    params = yaml.safe_load(yaml.safe_dump(CONFIG))
+def tiny_track() -> DWActivationParams:
+    params = yaml.safe_load(yaml.safe_dump(SECTION))
     params["track"] = {"length_m": 128e-9, "width_m": 16e-9}
     params["anisotropy"]["x0_m"] = 64e-9
     params["cell_m"] = 2e-9  # at 4 nm (0.8 wall widths) the lattice pins the wall
@@ -52,7 +54,7 @@ def tiny_track() -> dict:
     params["network_lrelu_curvature_ratio"] = 5.0
     params["sweep"] = {"n_points": 5, "j_max_A_per_m2": 3e11, "tol_A_per_m": 1.0, "max_time_s": 1.5e-9,
                        "pulse_rise_fraction": 0.9}
-    return params
+    return DWActivationParams.from_config(params)
 
 
 def test_tiny_track_sweep_is_monotonic_and_relu_rejects_negative_inputs(tmp_path):

@@ -16,18 +16,18 @@ from system.energy import (
     run_energy,
     training_energy,
 )
+from pipeline import io
+from pipeline.table_contract import TableError
+from pipeline.table_contract import write_table as contract_write_table
 from system.tables import load_device_tables
 
-SIDECAR = {"units": {}, "fitted": {}, "provenance": {"engine": "test"}}
+
+def write_table(directory, name, frame):
+    contract_write_table(directory, name, frame, fitted={}, engine="test", engine_version="0",
+                         provenance={"engine": "test"})
 
 
-def write_table(directory, name, frame, sidecar=SIDECAR):
-    frame.to_parquet(directory / f"{name}.parquet")
-    frame.to_csv(directory / f"{name}.csv", index=False)
-    (directory / f"{name}.json").write_text(json.dumps(sidecar))
-
-
-def write_tables(directory, relu_threshold_A_m2=0.0):
+def write_tables(directory, relu_threshold=0.0, relu_bias_energy_J=0.0):
     """Small tables in the contract's format (levels deliberately unsorted)."""
     g = np.array([4e-4, 1e-4, 2e-4])
     write_table(directory, "synapse_levels", pd.DataFrame({
@@ -42,11 +42,11 @@ def write_tables(directory, relu_threshold_A_m2=0.0):
             ("lrelu", 10.0, np.where(j > 0, j, 0.1 * j) / 5e11)]
     write_table(directory, "activation_transfer", pd.concat([pd.DataFrame({
         "device": d, "curvature_ratio": r, "current_density_A_m2": j, "current_A": j * 1e-15,
-        "dw_position_m": j * 1e-19, "conductance_S": 1e-4 + y * 1e-5, "output": y}) for d, r, y in rows]),
-        {**SIDECAR, "fitted": {"relu_100": {"threshold_A_m2": relu_threshold_A_m2}}})
+        "dw_position_m": j * 1e-19, "conductance_S": 1e-4 + y * 1e-5, "output": y}) for d, r, y in rows]))
     write_table(directory, "activation_energy", pd.DataFrame({
         "device": ["relu", "lrelu", "lrelu"], "curvature_ratio": [100.0, 5.0, 10.0],
-        "drive_energy_J": [2e-13, 4e-13, 3e-13], "read_energy_J": [1e-13] * 3, "total_J": [3e-13, 5e-13, 4e-13]}))
+        "drive_energy_J": [2e-13, 4e-13, 3e-13], "read_energy_J": [1e-13] * 3, "total_J": [3e-13, 5e-13, 4e-13],
+        "threshold": [relu_threshold, 0.0, 0.0], "bias_energy_J": [relu_bias_energy_J, 0.0, 0.0]}))
 
 
 def test_load_device_tables(tmp_path):
@@ -63,34 +63,31 @@ def test_load_device_tables(tmp_path):
 
 
 def test_relu_threshold_and_bias_energy(tmp_path):
-    write_tables(tmp_path, relu_threshold_A_m2=1e11)
+    """Taken from the activation_energy table as written (devices/tables.py derives them)."""
+    write_tables(tmp_path, relu_threshold=0.2, relu_bias_energy_J=7e-14)
     t = load_device_tables(tmp_path, 5.0)
-    assert t.relu_threshold == pytest.approx(0.2)  # 1e11 of a 5e11 sweep
-    u = np.array([0.5, 1.0])  # positive sweep points: rho V t j^2 with j -> j + theta over them
-    assert t.relu_bias_energy_J == pytest.approx(2e-13 * (np.mean((u + 0.2) ** 2) / np.mean(u**2) - 1))
+    assert (t.relu_threshold, t.relu_bias_energy_J) == (0.2, 7e-14)
     rows = inference_energy(SMALL, t, CFG)
     bias = rows[rows["component"] == "activation_relu_bias_drive"]
     assert bias["count"].sum() == 12 and bias["energy_J"].sum() == pytest.approx(12 * t.relu_bias_energy_J)
-    write_tables(tmp_path, relu_threshold_A_m2=-1e10)
-    assert load_device_tables(tmp_path, 5.0).relu_threshold == 0.0
-    write_tables(tmp_path, relu_threshold_A_m2=6e11)
-    with pytest.raises(ValueError, match=r"activation_transfer.json: fitted.relu_100.threshold_A_m2 = 6e\+11"):
+    write_tables(tmp_path, relu_threshold=1.5)
+    with pytest.raises(TableError, match=r"activation_energy.parquet: relu threshold 1.5 is not in \[0, 1\)"):
         load_device_tables(tmp_path, 5.0)
 
 
 def test_table_errors_name_the_file(tmp_path):
     write_tables(tmp_path)
-    with pytest.raises(ValueError, match=r"no lrelu rows at curvature ratio 7.*available \[5.0, 10.0\]"):
+    with pytest.raises(TableError, match=r"no lrelu rows at curvature ratio 7.*available \[5.0, 10.0\]"):
         load_device_tables(tmp_path, 7.0)
-    write_table(tmp_path, "synapse_update", pd.DataFrame({"direction": ["potentiation"], "from_level": [0]}))
-    with pytest.raises(ValueError, match=r"synapse_update.parquet lacks column\(s\) \['to_level', 'energy_J'\]"):
+    io.write_parquet(tmp_path / "synapse_update.parquet", pd.DataFrame({"direction": ["potentiation"], "from_level": [0]}))
+    with pytest.raises(TableError, match=r"synapse_update.parquet lacks column\(s\) \['to_level', "):
         load_device_tables(tmp_path, 5.0)
     (tmp_path / "synapse_levels.parquet").unlink()
-    with pytest.raises(FileNotFoundError, match="synapse_levels.parquet"):
+    with pytest.raises(TableError, match="synapse_levels.parquet"):
         load_device_tables(tmp_path, 5.0)
     write_tables(tmp_path)
-    write_table(tmp_path, "activation_energy", pd.read_parquet(tmp_path / "activation_energy.parquet"), {"units": {}})
-    with pytest.raises(ValueError, match=r"activation_energy.json lacks key\(s\) \['fitted', 'provenance'\]"):
+    io.write_json(tmp_path / "activation_energy.json", {"units": {}})
+    with pytest.raises(TableError, match=r"activation_energy.json lacks key\(s\) \['table', 'definitions', 'fitted'"):
         load_device_tables(tmp_path, 5.0)
 
 

@@ -152,7 +152,7 @@ def test_lbfgs_and_bb_descent_reach_the_same_skyrmion():
     ("D2d_z", lambda kx: (0 * kx, np.sin(kx), np.cos(kx)), -1),    # w = D m.(dm/dx x x - dm/dy x y) = -D k
 ])
 def test_dmi_energy_follows_ubermag_definition(crystalclass, helix, sign):
-    """Pins the DMI sign per class: magnum.np needs D = -D_ubermag (DESIGN.md section 4)."""
+    """Pins the DMI sign per class: magnum.np needs D = -D_ubermag (docs/engines.md)."""
     n, dx, D, k = 40, 1e-9, 2e-3, 2 * math.pi / 20e-9
     mesh = df.Mesh(p1=(0, 0, 0), p2=(n * dx, dx, dx), cell=(dx, dx, dx))
     x = (np.arange(n) + 0.5) * dx

@@ -7,15 +7,14 @@ import pytest
 import yaml
 
 from devices import measure, mtj, synapse
+from devices.params import SynapseParams
 from tests.conftest import REPO
 
 CONFIG = yaml.safe_load((REPO / "config" / "config.yaml").read_text())["synapse"]
 
 
-def params(**changes) -> dict:
-    out = yaml.safe_load(yaml.safe_dump(CONFIG))
-    out.update(changes)
-    return out
+def params(**changes) -> SynapseParams:
+    return SynapseParams.from_config({**CONFIG, **changes})
 
 
 @pytest.mark.parametrize("bits", [1, 2, 3, 6])
@@ -24,7 +23,7 @@ def test_every_level_starts_spread_over_its_half(bits):
     p = params(bits=bits)
     geom = synapse.geometry(p)
     n = 2 ** bits - 1
-    pitch, cell = p["skyrmion_pitch_m"], p["cell_m"]
+    pitch, cell = p.skyrmion_pitch_m, p.cell_m
     for k in range(n + 1):
         centres = synapse.level_centres(geom, k, n)
         assert len(centres) == n and (centres[:, 0] >= geom.boundary_x_m).sum() == k
@@ -44,13 +43,13 @@ def test_texture_has_down_cores_with_the_dmi_chirality():
     p = params(bits=2)
     geom = synapse.geometry(p)
     centre = synapse.level_centres(geom, 1, 1)[0]
-    m = synapse.skyrmion_texture(geom, [centre], 6e-9, 5e-9, p["material"]["D_J_per_m2"])
+    m = synapse.skyrmion_texture(geom, [centre], 6e-9, 5e-9, p.material.D_J_per_m2)
     assert np.allclose(np.linalg.norm(m, axis=-1), 1)
-    i, j = (centre / p["cell_m"]).astype(int)
+    i, j = (centre / p.cell_m).astype(int)
     assert m[i, j, 0, 2] < -0.9 and m[0, 0, 0, 2] > 0.99
     assert m[i + 4, j, 0, 0] < 0  # D > 0 (ubermag Cnv_z): in-plane part points towards the core
     cores = synapse.core_centres(m[:, :, 0, 2], geom)
-    assert len(cores) == 1 and np.hypot(*(cores[0] - centre)) < p["cell_m"]
+    assert len(cores) == 1 and np.hypot(*(cores[0] - centre)) < p.cell_m
 
 
 def test_motion_sign():
@@ -65,8 +64,8 @@ def test_two_skyrmion_level_relaxes_to_two_cores_under_the_mtj():
     assert row["n_skyrmions"] == 2
     assert abs(abs(row["topological_charge"]) / 2 - 1) < 0.1
     assert measure.skyrmion_count(result.m, region=~geom.mtj_mask()) == 1  # the third stays in the reservoir
-    g_p = mtj.parallel_state_conductance_S(geom.mtj_area_m2, p["mtj"]["RA_ohm_um2"])
-    assert g_p / (1 + p["mtj"]["TMR"]) < row["conductance_S"] < g_p and 0.5 < row["mz_mean"] < 1
+    g_p = mtj.parallel_state_conductance_S(geom.mtj_area_m2, p.mtj.RA_ohm_um2)
+    assert g_p / (1 + p.mtj.TMR) < row["conductance_S"] < g_p and 0.5 < row["mz_mean"] < 1
     cores = synapse.core_centres(synapse._mz(result.m), geom)
     radius = math.sqrt((synapse._mz(result.m) < 0).sum() * geom.cell_m ** 2 / len(cores) / math.pi)
     assert 3e-9 < radius < 12e-9

@@ -1,4 +1,4 @@
-"""Tables: exact contract columns, units for every column, fits, round trip, atomic writes."""
+"""Tables: exact contract columns, units for every column, fits, derived columns, round trip, contract errors."""
 
 import json
 
@@ -6,14 +6,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from devices import io, mtj, tables
+from devices import mtj, tables
+from pipeline import io
+from pipeline.table_contract import TABLE_NAMES, TABLES, TableError, read_table, setting_key, write_table
 
-CONTRACT = {
+CONTRACT = {  # spelled out here so that a change of the contract shows in this test
     "synapse_levels": ["level", "n_skyrmions", "mz_mean", "conductance_S", "resistance_ohm", "conductance_std_S"],
     "synapse_update": ["direction", "from_level", "to_level", "current_density_A_m2", "pulse_s", "energy_J"],
     "activation_transfer": ["device", "curvature_ratio", "current_density_A_m2", "current_A", "dw_position_m",
                             "conductance_S", "output"],
-    "activation_energy": ["device", "curvature_ratio", "drive_energy_J", "read_energy_J", "total_J"],
+    "activation_energy": ["device", "curvature_ratio", "drive_energy_J", "read_energy_J", "total_J", "threshold",
+                          "bias_energy_J"],
 }
 DW = {"track": {"length_m": 256e-9, "width_m": 32e-9}, "heavy_metal": {"resistivity_ohm_m": 2e-7, "thickness_m": 5e-9},
       "read": {"voltage_V": 0.1, "time_s": 1e-9}}
@@ -60,11 +63,11 @@ def built(stage_dirs, tmp_path):
 
 
 def test_contract_columns_units_and_round_trip(built):
+    assert list(TABLE_NAMES) == list(CONTRACT)
     for name, columns in CONTRACT.items():
-        frame, meta = tables.read_table(built / name)
-        assert list(frame.columns) == columns
-        assert set(meta["units"]) == set(columns)
-        assert {"units", "fitted", "provenance", "engine"} <= set(meta)
+        frame, meta = read_table(built, name)
+        assert list(frame.columns) == columns == TABLES[name].column_names
+        assert meta["units"] == TABLES[name].units and meta["table"] == name
         assert meta["provenance"]["config_hash"] == "abc" and meta["engine"] == "magnumnp"
         csv = pd.read_csv(built / f"{name}.csv")
         pd.testing.assert_frame_equal(frame.reset_index(drop=True), csv, check_dtype=False)
@@ -72,7 +75,7 @@ def test_contract_columns_units_and_round_trip(built):
 
 
 def test_levels_fit(built):
-    levels, meta = tables.read_table(built / "synapse_levels")
+    levels, meta = read_table(built, "synapse_levels")
     assert levels["level"].tolist() == [0, 1, 2, 3]
     np.testing.assert_allclose(levels["resistance_ohm"], 1 / levels["conductance_S"])
     np.testing.assert_allclose(levels["conductance_std_S"], 0.5e-7)
@@ -98,7 +101,7 @@ def test_levels_separation_and_charge_check():
 
 
 def test_update_keeps_the_least_energy_success_per_direction(built):
-    update, meta = tables.read_table(built / "synapse_update")
+    update, meta = read_table(built, "synapse_update")
     assert update["direction"].tolist() == ["potentiation", "depression"]
     assert update.loc[0, "energy_J"] == pytest.approx(2e-15)
     assert np.isnan(update.loc[1, "energy_J"])
@@ -109,12 +112,12 @@ def test_update_keeps_the_least_energy_success_per_direction(built):
 
 
 def test_transfer_output_and_fits(built):
-    transfer, meta = tables.read_table(built / "activation_transfer")
+    transfer, meta = read_table(built, "activation_transfer")
     for (device, ratio), group in transfer.groupby(["device", "curvature_ratio"]):
         out = group.set_index("current_density_A_m2")["output"]
         assert out[0.0] == pytest.approx(0) and out[J.max()] == pytest.approx(1)
         assert (out[out.index < 0] < 0).all()
-        fit = meta["fitted"][f"{device}_{ratio:g}"]
+        fit = meta["fitted"][setting_key(device, ratio)]
         assert fit["leak_ratio"] == pytest.approx(1 / ratio)
         assert fit["linearity_r2"] == pytest.approx(1) and abs(fit["threshold_A"]) < 1e-12
         assert fit["saturation"] == pytest.approx(0, abs=1e-9) and fit["max_decrease"] == 0
@@ -141,7 +144,7 @@ def test_transfer_fit_reports_the_largest_drop():
 
 
 def test_activation_energy_by_hand(built):
-    energy, meta = tables.read_table(built / "activation_energy")
+    energy, meta = read_table(built, "activation_energy")
     row = energy.set_index("device").loc["lrelu"]
     volume = 256e-9 * 32e-9 * 5e-9
     pos = J[J > 0]
@@ -152,22 +155,63 @@ def test_activation_energy_by_hand(built):
     assert meta["fitted"]["energy_over_reference"]["lrelu_5"] == pytest.approx(row["total_J"] / 0.192e-12)
 
 
+def test_relu_threshold_and_bias_energy_columns(stage_dirs, tmp_path):
+    """A ReLU whose output starts at 0.3 of the sweep: threshold and bias energy by hand, and system/ takes them
+    as written (the numbers it derived itself before they were table columns)."""
+    syn, dw = stage_dirs
+    relu = transfer_rows("relu", 100.0)
+    relu["conductance_S"] = 1e-3 + 1e-4 * np.maximum(J / J.max() - 0.3, 0)
+    io.write_csv(dw / "transfer.csv", pd.concat([relu, transfer_rows("lrelu", 5.0)]))
+    out = tmp_path / "thresholded"
+    tables.build_tables(syn, dw, {}, DW, out, {})
+    energy, _ = read_table(out, "activation_energy")
+    _, transfer_meta = read_table(out, "activation_transfer")
+    row = energy.set_index("device").loc["relu"]
+    theta = transfer_meta["fitted"]["relu_100"]["threshold_A_m2"] / J.max()
+    assert theta == pytest.approx(0.3) and row["threshold"] == theta
+    u = J[J > 0] / J.max()
+    assert row["bias_energy_J"] == row["drive_energy_J"] * (theta**2 + 2 * theta * u.mean()) / np.mean(u**2)
+    assert row["bias_energy_J"] == pytest.approx(row["drive_energy_J"] * (np.mean((u + theta) ** 2) / np.mean(u**2) - 1))
+    assert energy.set_index("device").loc["lrelu", "threshold"] == pytest.approx(0, abs=1e-12)
+    loaded = pytest.importorskip("system.tables").load_device_tables(out, 5.0)
+    assert (loaded.relu_threshold, loaded.relu_bias_energy_J) == (row["threshold"], row["bias_energy_J"])
+
+
+def test_a_threshold_beyond_the_sweep_is_refused():
+    with pytest.raises(ValueError, match=r"relu_100: fitted threshold 6e\+11 A/m\^2 is 1.5 of the sweep"):
+        tables.threshold(6e11, J, "relu_100")
+    assert tables.threshold(-1e10, J, "relu_100") == 0.0
+
+
 def test_system_reads_the_tables(built):
     system_tables = pytest.importorskip("system.tables")
     loaded = system_tables.load_device_tables(built, 5.0)
     assert len(loaded.levels_S) == 4 and loaded.lrelu_y.max() == pytest.approx(1)
 
 
-def test_atomic_writer_leaves_no_partial_file(tmp_path):
-    target = tmp_path / "table.csv"
-    io.write_csv(target, pd.DataFrame({"a": [1]}))
-    with pytest.raises(RuntimeError):
-        with io.atomic_path(target) as tmp:
-            tmp.write_text("half a tab")
-            raise RuntimeError("interrupted")
-    assert pd.read_csv(target)["a"].tolist() == [1]
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["table.csv"]
-    with pytest.raises(RuntimeError):
-        with io.atomic_path(tmp_path / "new.json"):
-            raise RuntimeError("interrupted")
-    assert not (tmp_path / "new.json").exists()
+def test_setting_key():
+    assert setting_key("lrelu", 5) == "lrelu_5" and setting_key("relu", 100.0) == "relu_100"
+    assert setting_key("lrelu", 0.5) == "lrelu_0.5"
+
+
+def test_contract_errors_name_the_file_and_the_column(built, tmp_path):
+    levels, meta = read_table(built, "synapse_levels")
+    with pytest.raises(TableError, match=r"lacks column\(s\) \['conductance_std_S'\]"):
+        write_table(tmp_path, "synapse_levels", levels.drop(columns="conductance_std_S"), fitted={}, engine="e",
+                    engine_version="v", provenance={})
+    with pytest.raises(TableError, match="column level is float64, not int"):
+        write_table(tmp_path, "synapse_levels", levels.astype({"level": float}), fitted={}, engine="e",
+                    engine_version="v", provenance={})
+    assert not list(tmp_path.glob("synapse_levels.*"))
+    write_table(tmp_path, "synapse_levels", levels, fitted={}, engine="e", engine_version="v", provenance={})
+    read_table(tmp_path, "synapse_levels")
+    io.write_parquet(tmp_path / "synapse_levels.parquet", levels.rename(columns={"mz_mean": "mz"}))
+    with pytest.raises(TableError, match=r"synapse_levels.parquet lacks column\(s\) \['mz_mean'\]"):
+        read_table(tmp_path, "synapse_levels")
+    io.write_parquet(tmp_path / "synapse_levels.parquet", levels)
+    io.write_json(tmp_path / "synapse_levels.json", {**meta, "units": {**meta["units"], "conductance_S": "mS"}})
+    with pytest.raises(TableError, match=r"synapse_levels.json: units of \['conductance_S'\]"):
+        read_table(tmp_path, "synapse_levels")
+    (tmp_path / "synapse_levels.json").unlink()
+    with pytest.raises(TableError, match="device table file missing: .*synapse_levels.json"):
+        read_table(tmp_path, "synapse_levels")

@@ -24,6 +24,9 @@ import jsonschema
 import yaml
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))  # run as a script too
+from devices.params import DWActivationParams, SynapseParams  # noqa: E402
+
 SCHEMA = REPO / "workflow" / "schemas" / "config.schema.yaml"
 DEFAULT_CONFIG = Path("config") / "config.yaml"  # the Snakefile's configfile, relative to the working directory
 FASHION_MNIST_TEST_IMAGES = 10_000
@@ -148,12 +151,18 @@ def check_values(config: dict) -> None:
 
 
 def check_devices(config: dict) -> None:
-    """Cross-field rules of the device sections: geometry that the device stages could not build."""
+    """The device parameters as the stages build them (devices.params), then cross-field rules of the device
+    sections: geometry that the device stages could not build."""
+    for section, params in (("synapse", SynapseParams), ("dw_activation", DWActivationParams)):
+        try:
+            params.from_config(config[section])
+        except ValueError as error:
+            raise ConfigError(str(error)) from None
     syn, dw = config["synapse"], config["dw_activation"]
     pitch = syn["skyrmion_pitch_m"]
     if syn["cell_m"] >= pitch:
         raise ConfigError(f"synapse.cell_m: {syn['cell_m']:g} m is not below skyrmion_pitch_m ({pitch:g} m)")
-    if "barrier" in syn and syn["barrier"]["width_m"] >= pitch:
+    if syn["barrier"]["width_m"] >= pitch:
         raise ConfigError(f"synapse.barrier.width_m: {syn['barrier']['width_m']:g} m is not below skyrmion_pitch_m "
                           f"({pitch:g} m): the strip would cover the sites half a pitch from the boundary")
     if syn.get("position_jitter_m", 0.0) >= pitch / 2:

@@ -4,6 +4,8 @@ With no argument, lists the tables under results/. NAME is a table name (synapse
 summary, energy, ...) or a path to a .csv/.parquet file; where several runs have a table of that name (energy:
 one per run), the first with rows is printed and the others are listed. Numbers print with 4 significant
 digits; the table's JSON sidecar (units, fitted parameters, provenance) is printed after it when there is one.
+A device table (pipeline.table_contract) is read and checked through the contract, so a broken one is
+reported with the file and column at fault.
 """
 
 import argparse
@@ -13,6 +15,9 @@ import sys
 from pathlib import Path
 
 import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from pipeline.table_contract import TABLES, TableError, read_table  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent.parent / "results"
 
@@ -30,6 +35,9 @@ def find(name: str) -> list[Path]:
 
 
 def read(path: Path) -> pd.DataFrame:
+    """A table file; a device table through the contract (TableError naming the file and column at fault)."""
+    if path.stem in TABLES and path.with_suffix(".json").is_file():
+        return read_table(path.parent, path.stem)[0]
     return pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
 
 
@@ -47,7 +55,11 @@ def main(argv=None) -> int:
     except FileNotFoundError as error:
         print(error, file=sys.stderr)
         return 1
-    frames = {path: read(path) for path in paths}
+    try:
+        frames = {path: read(path) for path in paths}
+    except TableError as error:
+        print(error, file=sys.stderr)
+        return 1
     path = next((p for p, frame in frames.items() if len(frame)), paths[0])  # the first table with rows
     for other in paths:
         if other != path:
@@ -55,11 +67,11 @@ def main(argv=None) -> int:
             print(f"also {other}" + (f" ({rows} rows)" if rows else
                                      " (no rows: for energy.csv, only the hardware variant has a device energy model)"))
     frame = frames[path]
+    sidecar = path.with_suffix(".json")
     with pd.option_context("display.max_rows", None if args.all else 20, "display.width", 200,
                            "display.max_columns", None, "display.float_format", lambda v: f"{v:.4g}"):
         print(f"{path}  ({len(frame)} rows)")
         print(frame)
-    sidecar = path.with_suffix(".json")
     if sidecar.is_file():
         print(f"\n{sidecar}:")
         print(json.dumps(json.loads(sidecar.read_text()), indent=2))

@@ -4,6 +4,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, workflow.basedir)
+from pipeline.table_contract import TABLE_NAMES
 from workflow.config_check import ConfigError, validate
 
 try:  # keys, values, data and engine; the config files themselves are read by Snakemake (reproduce.sh checks them)
@@ -20,7 +21,6 @@ ENGINE = config["engine"]
 SYNAPSE_DIR = "results/devices/skyrmion_synapse"
 DW_DIR = "results/devices/dw_activation"
 TABLES_DIR = "results/tables"
-TABLE_NAMES = ["synapse_levels", "synapse_update", "activation_transfer", "activation_energy"]
 DATASETS = config["system"]["datasets"]
 VARIANTS = config["system"]["variants"]
 

@@ -3,7 +3,7 @@ from pathlib import Path
 
 from system import classifier
 from system.data import load_fashion_mnist
-from system.io import write_json
+from pipeline.io import write_json
 from workflow.rule_log import log_to
 
 log_to(snakemake.log[0])

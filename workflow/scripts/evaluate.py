@@ -8,7 +8,7 @@ import pandas as pd
 
 from system import classifier, energy, inception, metrics, train
 from system.data import load_fashion_mnist, load_images
-from system.io import write_csv, write_json
+from pipeline.io import write_csv, write_json
 from system.tables import load_device_tables
 from workflow.rule_log import log_to
 

@@ -3,7 +3,7 @@ numbers; the energy breakdown of the hardware runs by component (table and per-l
 of every run."""
 from pathlib import Path
 
-from system.io import atomic_path, write_csv
+from pipeline.io import atomic_path, write_csv
 from system.summary import (build_summary, energy_by_component, plot_energy_breakdown, plot_summary,
                             plot_training_curves, summary_rst)
 from workflow.rule_log import log_to

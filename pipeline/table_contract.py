@@ -1,0 +1,158 @@
+"""The device tables, the one hand-off from devices/ (writer) to system/ (reader).
+
+Each table <name> is three files in one folder: <name>.csv, <name>.parquet (what system/ reads) and a
+<name>.json sidecar with the keys SIDECAR_KEYS: table (its name), units (per column, as in TABLES),
+definitions (how the columns are computed), fitted (fitted parameters, keyed by setting_key per
+device setting where there are several), engine and engine_version (the micromagnetic engine of the
+stage), provenance (config hash, git commit, ...). Units are SI; "1" is dimensionless; a text
+column lists its allowed values ("relu|lrelu").
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from pipeline import io
+
+SUFFIXES = ("csv", "parquet", "json")
+SIDECAR_KEYS = ("table", "units", "definitions", "fitted", "engine", "engine_version", "provenance")
+DTYPES = ("int", "float", "str")
+
+
+class TableError(ValueError):
+    """A device table file is missing or breaks the contract; the message names the file and the column or key."""
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column: name, unit (SI, "1", or the allowed values of a text column) and dtype ("int", "float", "str")."""
+    name: str
+    unit: str
+    dtype: str
+
+
+@dataclass(frozen=True)
+class Table:
+    """One table: its name, how its columns are computed, and its columns in order."""
+    name: str
+    definitions: str
+    columns: tuple[Column, ...]
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    @property
+    def units(self) -> dict[str, str]:
+        return {c.name: c.unit for c in self.columns}
+
+
+def _columns(*spec: tuple[str, str, str]) -> tuple[Column, ...]:
+    return tuple(Column(*c) for c in spec)
+
+
+TABLES = {t.name: t for t in (
+    Table("synapse_levels",
+          "one row per level: mean over the ensemble of relaxed states; resistance = 1 / conductance; "
+          "conductance_std_S the ensemble spread",
+          _columns(("level", "1", "int"), ("n_skyrmions", "1", "int"), ("mz_mean", "1", "float"),
+                   ("conductance_S", "S", "float"), ("resistance_ohm", "ohm", "float"),
+                   ("conductance_std_S", "S", "float"))),
+    Table("synapse_update",
+          "least-energy successful SOT pulse per direction and level step (NaN where none succeeded); "
+          "energy = rho J^2 V_HM t_pulse",
+          _columns(("direction", "potentiation|depression", "str"), ("from_level", "1", "int"),
+                   ("to_level", "1", "int"), ("current_density_A_m2", "A/m^2", "float"), ("pulse_s", "s", "float"),
+                   ("energy_J", "J", "float"))),
+    Table("activation_transfer",
+          "one row per device setting and input: output = (G - G(j=0)) / (G(j_max) - G(j=0)); "
+          "current_A = J width t_HM",
+          _columns(("device", "relu|lrelu", "str"), ("curvature_ratio", "1", "float"),
+                   ("current_density_A_m2", "A/m^2", "float"), ("current_A", "A", "float"),
+                   ("dw_position_m", "m", "float"), ("conductance_S", "S", "float"), ("output", "1", "float"))),
+    Table("activation_energy",
+          "one row per device setting: drive = mean over j > 0 of rho J^2 V_HM t_pulse; read = V^2 G t_read; "
+          "total = drive + read; threshold = the fitted threshold current density over max |j| of the sweep "
+          "(0 where it is negative), in [0, 1); bias_energy_J = the extra drive energy of a bias input "
+          "threshold that puts the knee at zero input: drive (theta^2 + 2 theta <u>) / <u^2> over the positive "
+          "sweep points u = j / max |j|",
+          _columns(("device", "relu|lrelu", "str"), ("curvature_ratio", "1", "float"), ("drive_energy_J", "J", "float"),
+                   ("read_energy_J", "J", "float"), ("total_J", "J", "float"), ("threshold", "1", "float"),
+                   ("bias_energy_J", "J", "float"))),
+)}
+TABLE_NAMES = tuple(TABLES)
+
+
+def setting_key(device: str, curvature_ratio: float) -> str:
+    """The name of a device setting in sidecar keys, e.g. "lrelu_5" for ("lrelu", 5.0)."""
+    return f"{device}_{float(curvature_ratio):g}"
+
+
+def table_path(directory, name: str, suffix: str) -> Path:
+    """<directory>/<name>.<suffix>."""
+    return Path(directory) / f"{name}.{suffix}"
+
+
+def _dtype_ok(series: pd.Series, dtype: str) -> bool:
+    if dtype == "int":
+        return pd.api.types.is_integer_dtype(series)
+    if dtype == "float":
+        return pd.api.types.is_float_dtype(series) or pd.api.types.is_integer_dtype(series)
+    return pd.api.types.is_string_dtype(series) and series.map(lambda v: isinstance(v, str)).all()
+
+
+def check_frame(name: str, frame: pd.DataFrame, where) -> None:
+    """Raise TableError (naming `where`) unless frame has exactly the columns of table `name`, in order,
+    each of its dtype."""
+    table = TABLES[name]
+    expected = table.column_names
+    missing = [c for c in expected if c not in frame.columns]
+    if missing:
+        raise TableError(f"{where} lacks column(s) {missing}; has {list(frame.columns)}")
+    if list(frame.columns) != expected:
+        raise TableError(f"{where} has columns {list(frame.columns)}; the contract of {name} is {expected}")
+    for column in table.columns:
+        if not _dtype_ok(frame[column.name], column.dtype):
+            raise TableError(f"{where}: column {column.name} is {frame[column.name].dtype}, not {column.dtype}")
+
+
+def write_table(directory, name: str, frame: pd.DataFrame, *, fitted: dict, engine: str, engine_version: str,
+                provenance: dict) -> None:
+    """Check frame against the contract of table `name`, then write its CSV, Parquet and JSON sidecar
+    (module docstring) into directory, each atomically."""
+    check_frame(name, frame, f"table {name} to be written to {directory}")
+    table = TABLES[name]
+    io.write_csv(table_path(directory, name, "csv"), frame)
+    io.write_parquet(table_path(directory, name, "parquet"), frame)
+    io.write_json(table_path(directory, name, "json"), {
+        "table": name, "units": table.units, "definitions": table.definitions, "fitted": fitted,
+        "engine": engine, "engine_version": engine_version, "provenance": provenance})
+
+
+def read_table(directory, name: str) -> tuple[pd.DataFrame, dict]:
+    """(frame from <name>.parquet, sidecar dict from <name>.json), both checked against the contract;
+    TableError names the file and the missing or mismatched column or key."""
+    parquet, sidecar_path = table_path(directory, name, "parquet"), table_path(directory, name, "json")
+    for path in (parquet, sidecar_path):
+        if not path.is_file():
+            raise TableError(f"device table file missing: {path} (written by the tables rule)")
+    frame = pd.read_parquet(parquet)
+    check_frame(name, frame, parquet)
+    if frame.empty:
+        raise TableError(f"{parquet} has no rows")
+    try:
+        sidecar = json.loads(sidecar_path.read_text())
+    except json.JSONDecodeError as error:
+        raise TableError(f"{sidecar_path} is not valid JSON ({error})") from None
+    absent = [k for k in SIDECAR_KEYS if k not in sidecar]
+    if absent:
+        raise TableError(f"{sidecar_path} lacks key(s) {absent}")
+    if sidecar["table"] != name:
+        raise TableError(f"{sidecar_path}: table is {sidecar['table']!r}, not {name!r}")
+    wrong = {c: u for c, u in TABLES[name].units.items() if sidecar["units"].get(c) != u}
+    if wrong:
+        raise TableError(f"{sidecar_path}: units of {sorted(wrong)} are not the contract's {wrong}")
+    return frame, sidecar
