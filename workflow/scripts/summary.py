@@ -3,7 +3,7 @@ numbers; the energy breakdown of the hardware runs by component (table and per-l
 of every run."""
 from pathlib import Path
 
-from pipeline.io import atomic_path, write_csv
+from pipeline.io import atomic_path, write_csv, write_text
 from system.summary import (build_summary, energy_by_component, plot_energy_breakdown, plot_summary,
                             plot_training_curves, summary_rst)
 from workflow.rule_log import log_to
@@ -13,8 +13,7 @@ summary = build_summary([Path(p) for p in snakemake.input.metrics])
 write_csv(Path(snakemake.output.table), summary)
 with atomic_path(Path(snakemake.output.plot)) as tmp:
     plot_summary(summary, tmp)
-with atomic_path(Path(snakemake.output.report_table)) as tmp:
-    tmp.write_text(summary_rst(summary), encoding="utf-8")
+write_text(Path(snakemake.output.report_table), summary_rst(summary))
 energy_files = {Path(p).parent.parent.name: Path(p) for p in snakemake.input.energy}
 write_csv(Path(snakemake.output.energy_table), energy_by_component(energy_files))
 with atomic_path(Path(snakemake.output.energy_plot)) as tmp:
