@@ -47,7 +47,7 @@ def write_bytes(path, data: bytes) -> None:
 
 def write_text(path, text: str) -> None:
     with atomic_path(path) as tmp:
-        tmp.write_text(text)
+        tmp.write_text(text, encoding="utf-8")
 
 
 def json_ready(value):
