@@ -62,9 +62,10 @@ def sig3(value) -> str:
         return ""
     if value == 0:
         return "0"
-    exponent = math.floor(math.log10(abs(float(f"{value:.2e}"))))
+    rounded = float(f"{value:.2e}")
+    exponent = math.floor(math.log10(abs(rounded)))
     if -3 <= exponent <= 4:
-        return f"{value:.{max(0, 2 - exponent)}f}"
+        return f"{rounded:.{max(0, 2 - exponent)}f}"
     return f"{value:.2e}"
 
 

@@ -20,16 +20,21 @@ def snakemake(args: list[str], cwd: Path, timeout: float = 600) -> subprocess.Co
                           env={**os.environ, "PYTHONUNBUFFERED": "1"})
 
 
-@pytest.fixture
-def workdir(tmp_path) -> Path:
-    """A copy of the workflow and its packages in a temporary folder, so runs never touch ./results."""
+def copy_workflow(dest: Path) -> Path:
+    """Copy the workflow and its packages into dest (returned)."""
     for part in WORKFLOW_PARTS:
         source = REPO / part
         if source.is_dir():
-            shutil.copytree(source, tmp_path / part, ignore=shutil.ignore_patterns("__pycache__"))
+            shutil.copytree(source, dest / part, ignore=shutil.ignore_patterns("__pycache__"))
         else:
-            shutil.copy2(source, tmp_path / part)
-    return tmp_path
+            shutil.copy2(source, dest / part)
+    return dest
+
+
+@pytest.fixture
+def workdir(tmp_path) -> Path:
+    """A copy of the workflow and its packages in a temporary folder, so runs never touch ./results."""
+    return copy_workflow(tmp_path)
 
 
 @pytest.fixture(scope="session")

@@ -2,7 +2,6 @@
 
 import copy
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -10,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.conftest import REPO, WORKFLOW_PARTS, snakemake
+from tests.conftest import REPO, copy_workflow, snakemake
 from workflow.config_check import ConfigError, validate
 
 
@@ -145,13 +144,7 @@ FINISHED = Path("results/system/fashion_mnist/classifier/classifier.pkl")
 @pytest.fixture(scope="module")
 def cli_dir(tmp_path_factory) -> Path:
     """A copy of the repository's workflow with its environment linked in and one finished output."""
-    root = tmp_path_factory.mktemp("cli")
-    for part in WORKFLOW_PARTS:
-        source = REPO / part
-        if source.is_dir():
-            shutil.copytree(source, root / part, ignore=shutil.ignore_patterns("__pycache__"))
-        else:
-            shutil.copy2(source, root / part)
+    root = copy_workflow(tmp_path_factory.mktemp("cli"))
     (root / ".venv").symlink_to(Path(sys.prefix))
     (root / FINISHED).parent.mkdir(parents=True)
     (root / FINISHED).write_bytes(b"a finished classifier")

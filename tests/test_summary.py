@@ -41,8 +41,8 @@ def test_summary_columns_carry_kid_std_and_why_fid_is_missing(tmp_path):
 
 
 def test_three_significant_figures_alike_for_every_magnitude():
-    assert [sig3(v) for v in (697.4, 1789.6, 14.97, 0.046, 1e-6, 3e5, None, float("nan"))] == [
-        "697", "1790", "15.0", "0.0460", "1.00e-06", "3.00e+05", "", ""]
+    assert [sig3(v) for v in (697.4, 1789.6, 1788.3, 12345.6, 14.97, 0.046, 1e-6, 3e5, None, float("nan"))] == [
+        "697", "1790", "1790", "12300", "15.0", "0.0460", "1.00e-06", "3.00e+05", "", ""]
 
 
 def test_rst_table_sets_each_run_beside_the_reference_and_says_why_fid_is_empty(tmp_path):
