@@ -85,11 +85,11 @@ def _read_idx(path: Path) -> np.ndarray:
     return np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim).reshape(shape)
 
 
-def load_fashion_mnist(data_dir: Path, split: str = "train", download: bool = False) -> tuple[np.ndarray, np.ndarray]:
+def load_fashion_mnist(data_dir: Path, split: str = "train") -> tuple[np.ndarray, np.ndarray]:
     """Fashion-MNIST images, uint8 (N, 28, 28), and labels, uint8 (N,), for split 'train' or 'test'."""
     if split not in ("train", "test"):
         raise ValueError(f"split must be 'train' or 'test', not {split!r}")
-    files = fashion_mnist_files(data_dir, download)
+    files = fashion_mnist_files(data_dir)
     prefix = "train" if split == "train" else "t10k"
     images = _read_idx(files[f"{prefix}-images-idx3-ubyte.gz"])
     labels = _read_idx(files[f"{prefix}-labels-idx1-ubyte.gz"])
@@ -147,10 +147,10 @@ def load_anime_faces(data_dir: Path, limit: int = 0) -> np.ndarray:
         return np.stack([_decode_rgb64(archive.read(n), f"{archive_path}:{n}") for n in chosen])
 
 
-def load_images(dataset: str, data_dir: Path, download: bool = False, limit: int = 0) -> np.ndarray:
+def load_images(dataset: str, data_dir: Path, limit: int = 0) -> np.ndarray:
     """Training images of a dataset by config name ('fashion_mnist' or 'anime_faces'), uint8 (N, H, W[, C])."""
     if dataset == "fashion_mnist":
-        images, _ = load_fashion_mnist(data_dir, "train", download)
+        images, _ = load_fashion_mnist(data_dir, "train")
         return images[:limit] if limit > 0 else images
     if dataset == "anime_faces":
         return load_anime_faces(data_dir, limit)

@@ -1,6 +1,5 @@
 """Config validation: the schema accepts the shipped profiles and rejects bad input with one line naming the key."""
 
-import copy
 import os
 import subprocess
 import sys
@@ -10,19 +9,11 @@ import pytest
 import yaml
 
 from tests.conftest import REPO, copy_workflow, snakemake
-from workflow.config_check import ConfigError, validate
+from workflow.config_check import ConfigError, merge, validate
 
 
 def load(name: str) -> dict:
     return yaml.safe_load((REPO / "config" / name).read_text())
-
-
-def merged(base: dict, override: dict) -> dict:
-    """Key-by-key merge, as Snakemake merges --configfile over the default config."""
-    out = copy.deepcopy(base)
-    for key, value in override.items():
-        out[key] = merged(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
-    return out
 
 
 @pytest.fixture
@@ -32,8 +23,8 @@ def config(data_dir) -> dict:
 
 def test_shipped_profiles_are_valid(config):
     validate(config)
-    validate(merged(config, load("quick.yaml")))
-    validate(merged(config, load("quick_system.yaml")))
+    validate(merge(config, load("quick.yaml")))
+    validate(merge(config, load("quick_system.yaml")))
 
 
 # (override, key named in the message)
@@ -54,7 +45,7 @@ BAD = [
 @pytest.mark.parametrize("override,key", BAD, ids=[k for _, k in BAD])
 def test_bad_config_names_the_key(config, override, key):
     with pytest.raises(ConfigError) as error:
-        validate(merged(config, override))
+        validate(merge(config, override))
     message = str(error.value)
     assert message.startswith(key + ":"), message
     assert "\n" not in message

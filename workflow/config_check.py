@@ -29,7 +29,6 @@ from devices.params import DWActivationParams, SynapseParams  # noqa: E402
 
 SCHEMA = REPO / "workflow" / "schemas" / "config.schema.yaml"
 DEFAULT_CONFIG = Path("config") / "config.yaml"  # the Snakefile's configfile, relative to the working directory
-FASHION_MNIST_TEST_IMAGES = 10_000
 
 
 class ConfigError(Exception):
@@ -191,8 +190,9 @@ def _fashion_mnist_count(path: Path) -> int:
         return int.from_bytes(f.read(8)[4:8], "big")
 
 
-def check_data(config: dict, base_dir: Path) -> dict[str, int]:
-    """Dataset files present and intact (downloaded when asked); training images per dataset."""
+def check_data(config: dict, base_dir: Path) -> tuple[dict[str, int], dict[str, int]]:
+    """Dataset files present and intact (downloaded when asked); (training, test) images per dataset. Anime
+    Face has no test split: its metrics compare with its own images."""
     from system import data
 
     data_dir = Path(base_dir) / config["data_dir"]
@@ -204,16 +204,17 @@ def check_data(config: dict, base_dir: Path) -> dict[str, int]:
         files = data.fashion_mnist_files(data_dir, download)
     except data.DataError as error:
         raise ConfigError(f"data_dir: {error}") from None
-    images = {"fashion_mnist": _fashion_mnist_count(files["train-images-idx3-ubyte.gz"])}
+    train = {"fashion_mnist": _fashion_mnist_count(files["train-images-idx3-ubyte.gz"])}
+    test = {"fashion_mnist": _fashion_mnist_count(files["t10k-images-idx3-ubyte.gz"])}
     if "anime_faces" in config["system"]["datasets"]:
         try:
-            images["anime_faces"] = data.count_anime_faces(data_dir)
+            train["anime_faces"] = test["anime_faces"] = data.count_anime_faces(data_dir)
         except data.DataError as error:
             raise ConfigError(f"data_dir: {error}") from None
-    return images
+    return train, test
 
 
-def check_system(config: dict, train_images: dict[str, int]) -> None:
+def check_system(config: dict, train_images: dict[str, int], test_images: dict[str, int]) -> None:
     """Cross-field rules of the network: each dataset's epochs, batches against the images there are."""
     system = config["system"]
     for dataset in system["datasets"]:
@@ -224,7 +225,6 @@ def check_system(config: dict, train_images: dict[str, int]) -> None:
             raise ConfigError(f"system.batch_size: {system['batch_size']} is more than the {n} training images of "
                               f"{dataset} (max_train_images {system.get('max_train_images', 0)})")
     metrics = system["metrics"]
-    test_images = {"fashion_mnist": FASHION_MNIST_TEST_IMAGES, "anime_faces": train_images.get("anime_faces", 0)}
     for dataset in system["datasets"]:
         if metrics["n_samples"] > test_images[dataset]:
             raise ConfigError(f"system.metrics.n_samples: {metrics['n_samples']} is more than the "
@@ -252,7 +252,7 @@ def validate(config: dict, base_dir: Path = Path(".")) -> None:
     """Check the merged config and the data it points at; raise ConfigError on the first problem."""
     check_values(config)
     check_devices(config)
-    check_system(config, check_data(config, base_dir))
+    check_system(config, *check_data(config, base_dir))
     check_engine(config)
 
 
