@@ -39,6 +39,12 @@ class MTJ:
 
 
 @dataclass(frozen=True, kw_only=True)
+class PillarMTJ(MTJ):
+    """Readout of the synapse: one MTJ pillar over every lattice site of the MTJ half, all in parallel."""
+    pillar_radius_m: float = _number("positive")  # (m)
+
+
+@dataclass(frozen=True, kw_only=True)
 class HeavyMetal:
     """Spin-orbit-torque layer under the free layer."""
     spin_hall_angle: float = _number("any")      # (1)
@@ -51,6 +57,13 @@ class Barrier:
     """Raised-anisotropy strip on the synapse's reservoir/MTJ boundary."""
     width_m: float = _number("nonnegative")      # (m)
     Ku_increase_J_per_m3: float = _number("nonnegative")  # added to the material's Ku (J/m^3)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Pinning:
+    """Lowered-anisotropy disks at the synapse's lattice sites: each holds one core of their size."""
+    radius_m: float = _number("positive")        # disk radius (m)
+    Ku_J_per_m3: float = _number("nonnegative")  # uniaxial anisotropy inside the disks (J/m^3)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -69,8 +82,9 @@ class SynapseParams:
     skyrmion_pitch_m: float = _number("positive")  # centre-to-centre spacing of the lattice sites (m)
     ensemble: int = _number("positive")          # relaxed states per level (1)
     barrier: Barrier
+    pinning: Pinning
     relax_tol_A_per_m: float = _number("positive")  # relaxations stop at max |m x H| below this (A/m)
-    mtj: MTJ
+    mtj: PillarMTJ
     heavy_metal: HeavyMetal
     update: Update
     position_jitter_m: float = _number("nonnegative", 0.0)  # spread of the initial core positions (m)
@@ -147,6 +161,31 @@ class DWActivationParams:
     def from_config(cls, section: dict) -> DWActivationParams:
         """From the config's `dw_activation` section; ValueError names the key of a bad value."""
         return _build(cls, section, "dw_activation")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Wire:
+    """The metal line over each crossbar cell (word and bit lines alike)."""
+    width_m: float = _number("positive")         # (m)
+    aspect_ratio: float = _number("positive")    # thickness / width (1)
+    resistivity_ohm_m: float = _number("positive")  # with the size effect of this width (ohm m)
+
+
+@dataclass(frozen=True, kw_only=True)
+class CrossbarParams:
+    """The crossbar tile the networks are mapped to and its design rule (devices.crossbar), config section
+    `crossbar`."""
+    tile_rows: int = _number("positive")         # cells on a bit line (1)
+    tile_columns: int = _number("positive")      # cells on a word line; a weight is a G+/G- pair of columns (1)
+    wire: Wire
+    read_voltage_V: float = _number("positive")  # full-scale read voltage of a row (V)
+    read_time_s: float = _number("positive")     # (s)
+    max_ir_drop_fraction: float = _number("positive")  # bound on the worst line's IR drop / V_read (1)
+
+    @classmethod
+    def from_config(cls, section: dict) -> CrossbarParams:
+        """From the config's `crossbar` section; ValueError names the key of a bad value."""
+        return _build(cls, section, "crossbar")
 
 
 def _build(cls, section, key: str):

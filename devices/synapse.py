@@ -1,19 +1,28 @@
 """Skyrmion synapse: relaxed conductance levels and the SOT update pulse (stage skyrmion_synapse).
 
 Geometry (all lengths snapped to whole cells). The free layer is a rectangle of two equal halves
-side by side along x: the reservoir (x < x_b) and the region under the readout MTJ (x >= x_b).
-Each half is sized for a square-ish lattice of n_rows x n_cols sites at the configured pitch, with
-n_rows = ceil(sqrt(2^bits - 1)) and n_cols = ceil((2^bits - 1) / n_rows), so the MTJ half holds
-the 2^bits - 1 skyrmions of the top level: sites lie one pitch from the free edges (at half a pitch
-edge-squeezed cores collapse) and half a pitch from the boundary. The device holds 2^bits - 1
-skyrmions in all: level k has k of them under the MTJ and the other 2^bits - 1 - k in the
-reservoir. Each half's cores start spread evenly over its site box (rows of near-equal counts; the
-full lattice when the half is full): skyrmions repel each other and the free edges, so this is
-close to the relaxed arrangement. From a packed corner of the lattice the relaxation instead
-spends thousands of iterations on the slow spreading (soft translational modes) while G drifts by
-several level gaps. Initial cores get a seeded Gaussian jitter (position_jitter_m) per ensemble
-member, then relax. A strip of raised anisotropy (config `barrier`) along the boundary keeps each
-level's count: without it the repelling cores of a crowded half cross into the other.
+side by side along x: the reservoir (x < x_b) and the MTJ half (x >= x_b). Each half holds a lattice
+of n_rows x n_cols sites at the configured pitch, with n_rows = ceil(sqrt(2^bits - 1)) and
+n_cols = ceil((2^bits - 1) / n_rows), so the MTJ half holds the 2^bits - 1 skyrmions of the top
+level: sites lie one pitch from the free edges (at half a pitch edge-squeezed cores collapse) and half
+a pitch from the boundary. The device holds 2^bits - 1 skyrmions in all: level k has k of them on
+the first k sites of the MTJ half (filled column by column from the boundary outwards) and the other
+2^bits - 1 - k on the reservoir's sites farthest from the boundary.
+
+Pinning sites. Every lattice site of both halves is a disk of lowered anisotropy (config `pinning`;
+made by local He+ irradiation, which lowers the anisotropy of Pt/Co-type films): a core sits on its
+site whatever its neighbours do, so that each level's cores take the same places in every state and
+every core adds the same conductance step. Without pinning, the k cores of a level spread over the
+whole half, and crowded cores shrink: G(k) then flattens at the top levels.
+
+Readout. A read-only MgO MTJ pillar of radius mtj.pillar_radius_m stands over every site of the MTJ
+half (n_rows n_cols pillars sharing one top electrode, in parallel): the tunnelling area is where the
+cores are, so a core under a pillar turns most of that pillar's area antiparallel. Conductance from
+devices.mtj over the cells under the pillars. A strip of raised anisotropy (config `barrier`) along the
+boundary keeps each level's count.
+
+Initial cores (radius = the pinning disk's) get a seeded Gaussian jitter (position_jitter_m) per
+ensemble member, then relax.
 
 Update. Skyrmions are written through a lane: a nanotrack two pitches wide (narrower tracks do not
 hold these skyrmions; at one pitch they collapse) with one site on each side of the barrier (same
@@ -67,6 +76,7 @@ class Geometry:
     n_cols: int
     nx_region: int
     ny: int
+    pillar_radius_m: float
 
     @property
     def boundary_x_m(self) -> float:
@@ -82,13 +92,22 @@ class Geometry:
 
     @property
     def mtj_area_m2(self) -> float:
-        return self.boundary_x_m * self.width_m
+        """Tunnelling area of the readout: a pillar of pillar_radius_m over each site of the MTJ half (m^2)."""
+        return self.n_rows * self.n_cols * math.pi * self.pillar_radius_m ** 2
 
     def site_box(self, half: str) -> tuple[float, float, float, float]:
         """(x0, x1, y0, y1) in m: the box the 'mtj' or 'reservoir' half's n_rows x n_cols sites tile, one pitch each."""
         inset = self.margin_m - self.pitch_m / 2
         x0, x1 = (self.boundary_x_m, self.length_m - inset) if half == "mtj" else (inset, self.boundary_x_m)
         return x0, x1, inset, self.width_m - inset
+
+    def sites(self, half: str) -> np.ndarray:
+        """(n_rows n_cols, 2) lattice site centres (m) of a half, in the order the half fills: the MTJ half
+        from the boundary outwards, the reservoir from its far edge towards the boundary (column by column)."""
+        x0, _, y0, _ = self.site_box(half)
+        cols = x0 + (np.arange(self.n_cols) + 0.5) * self.pitch_m
+        rows = y0 + (np.arange(self.n_rows) + 0.5) * self.pitch_m
+        return np.array([(x, y) for x in cols for y in rows])
 
     def mesh(self) -> df.Mesh:
         return df.Mesh(p1=(0, 0, 0), p2=(self.length_m, self.width_m, self.thickness_m),
@@ -98,10 +117,20 @@ class Geometry:
         """x (2 nx_region,) and y (ny,) cell-centre coordinates (m)."""
         return ((np.arange(2 * self.nx_region) + 0.5) * self.cell_m, (np.arange(self.ny) + 0.5) * self.cell_m)
 
-    def mtj_mask(self) -> np.ndarray:
-        """(nx, ny) cells under the MTJ."""
+    def mtj_half_mask(self) -> np.ndarray:
+        """(nx, ny) cells of the MTJ half (x >= the boundary), where a level counts its cores."""
         x, _ = self.cell_centres()
         return np.broadcast_to((x >= self.boundary_x_m)[:, None], (x.size, self.ny))
+
+    def mtj_mask(self) -> np.ndarray:
+        """(nx, ny) cells under the MTJ pillars (cell centres within pillar_radius_m of an MTJ-half site)."""
+        return self.disk_mask(self.sites("mtj"), self.pillar_radius_m)
+
+    def disk_mask(self, centres: np.ndarray, radius_m: float) -> np.ndarray:
+        """(nx, ny) cells whose centres lie within radius_m of any of centres (m)."""
+        x, y = self.cell_centres()
+        d2 = (x[:, None, None] - centres[:, 0]) ** 2 + (y[None, :, None] - centres[:, 1]) ** 2
+        return d2.min(axis=-1) < radius_m ** 2
 
     def interior_mtj_mask(self, margin_m: float) -> np.ndarray:
         """Cells under the MTJ at least margin_m from the free edges (the boundary is not free)."""
@@ -127,29 +156,14 @@ def lane_geometry(params: SynapseParams) -> Geometry:
 def _geometry(params: SynapseParams, n_rows, n_cols, margin_m) -> Geometry:
     cell, pitch = params.cell_m, params.skyrmion_pitch_m
     return Geometry(cell_m=cell, thickness_m=params.material.thickness_m, pitch_m=pitch, margin_m=margin_m,
-                    n_rows=n_rows, n_cols=n_cols, nx_region=round(((n_cols - 0.5) * pitch + margin_m) / cell),
+                    n_rows=n_rows, n_cols=n_cols, pillar_radius_m=params.mtj.pillar_radius_m, nx_region=round(((n_cols - 0.5) * pitch + margin_m) / cell),
                     ny=round(((n_rows - 1) * pitch + 2 * margin_m) / cell))
 
 
-def spread_centres(box: tuple[float, float, float, float], k: int) -> np.ndarray:
-    """(k, 2) centres (m) spread evenly over box (x0, x1, y0, y1).
-
-    rows = round(sqrt(k h / w)) rows of near-equal counts, each point in the middle of its share of
-    the box: n_rows x n_cols points of a box n_cols x n_rows pitches in size are the lattice sites.
-    """
-    if k == 0:
-        return np.zeros((0, 2))
-    x0, x1, y0, y1 = box
-    rows = min(k, max(1, round(math.sqrt(k * (y1 - y0) / (x1 - x0)))))
-    counts = [k // rows + (i < k % rows) for i in range(rows)]
-    return np.array([(x0 + (j + 0.5) * (x1 - x0) / n, y0 + (i + 0.5) * (y1 - y0) / rows)
-                     for i, n in enumerate(counts) for j in range(n)])
-
-
 def level_centres(geom: Geometry, level: int, total: int) -> np.ndarray:
-    """Core centres (m) of level `level`: `level` spread over the MTJ half, `total - level` over the reservoir."""
-    return np.concatenate([spread_centres(geom.site_box("mtj"), level),
-                           spread_centres(geom.site_box("reservoir"), total - level)])
+    """Core centres (m) of level `level`: the first `level` sites of the MTJ half, the first `total - level`
+    of the reservoir (Geometry.sites order)."""
+    return np.concatenate([geom.sites("mtj")[:level], geom.sites("reservoir")[:total - level]])
 
 
 def wall_width_m(params: SynapseParams) -> float:
@@ -187,11 +201,13 @@ def skyrmion_texture(geom: Geometry, centres, radius_m: float, width_m: float, D
 
 
 def anisotropy_J_per_m3(geom: Geometry, params: SynapseParams) -> np.ndarray:
-    """Ku per cell (nx, ny, 1, 1): the material's Ku, raised by the barrier on the reservoir/MTJ boundary."""
+    """Ku per cell (nx, ny, 1, 1): the material's Ku, raised by the barrier on the reservoir/MTJ boundary,
+    lowered to pinning.Ku_J_per_m3 in a disk of pinning.radius_m at every lattice site of both halves."""
     x, _ = geom.cell_centres()
-    inside = np.abs(x - geom.boundary_x_m) < params.barrier.width_m / 2
-    K = params.material.Ku_J_per_m3 + params.barrier.Ku_increase_J_per_m3 * inside
-    return np.broadcast_to(K[:, None, None, None], (x.size, geom.ny, 1, 1)).copy()
+    inside = np.abs(x - geom.boundary_x_m)[:, None] < params.barrier.width_m / 2
+    K = np.broadcast_to(params.material.Ku_J_per_m3 + params.barrier.Ku_increase_J_per_m3 * inside, (x.size, geom.ny))
+    disks = geom.disk_mask(np.concatenate([geom.sites("mtj"), geom.sites("reservoir")]), params.pinning.radius_m)
+    return np.where(disks, params.pinning.Ku_J_per_m3, K)[:, :, None, None]
 
 
 def build_system(geom: Geometry, params: SynapseParams, m_unit: np.ndarray, name: str) -> mm.System:
@@ -218,15 +234,15 @@ def measure_level(m: df.Field, geom: Geometry, params: SynapseParams) -> dict:
     mask = geom.mtj_mask()
     mz = _mz(m)
     margin = 2 * geom.cell_m
-    return {"n_skyrmions": measure.skyrmion_count(m, region=mask),
+    return {"n_skyrmions": measure.skyrmion_count(m, region=geom.mtj_half_mask()),
             "topological_charge": measure.topological_charge(m, region=geom.interior_mtj_mask(margin)),
             "mz_mean": measure.mz_mean(m, region=mask),
             "conductance_S": mtj.conductance_S(mz[mask], geom.mtj_area_m2, params.mtj.RA_ohm_um2, params.mtj.TMR)}
 
 
 def _initial_radius_m(params: SynapseParams) -> float:
-    """Starting core radius: a quarter pitch (the relaxation sets the real one)."""
-    return params.skyrmion_pitch_m / 4
+    """Starting core radius: the pinning disk's (the relaxation sets the real one)."""
+    return params.pinning.radius_m
 
 
 def relax_state(geom, params: SynapseParams, centres, name, engine_name, cache_dir) -> engine.Result:

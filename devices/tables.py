@@ -20,7 +20,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from devices import mtj
+from devices import crossbar, mtj
+from devices.params import CrossbarParams
 from pipeline.table_contract import TABLES, setting_key, write_table
 
 WORKING_OUTPUT = 0.05  # transfer_fit: the working range starts where the output reaches this
@@ -30,13 +31,18 @@ REFERENCE_UPDATE_J = 0.87e-15      # per state update, the predecessor 64-state 
 REFERENCE_ACTIVATION_J = 0.192e-12  # per activation, the tunable Leaky ReLU of the reference work
 
 
-def build_tables(synapse_dir: Path, dw_dir: Path, synapse_params: dict, dw_params: dict, outdir: Path,
-                 provenance: dict) -> None:
-    """Read the two stages' outputs, fit, and write the four tables with sidecars to outdir."""
+def build_tables(synapse_dir: Path, dw_dir: Path, synapse_params: dict, dw_params: dict, crossbar_params: dict,
+                 outdir: Path, provenance: dict) -> None:
+    """Read the two stages' outputs, fit, check the crossbar design rule (crossbar.DesignRuleError before any
+    table is written), and write the four tables with sidecars to outdir."""
     synapse_dir, dw_dir, outdir = Path(synapse_dir), Path(dw_dir), Path(outdir)
     syn_run = json.loads((synapse_dir / "run.json").read_text())
     dw_run = json.loads((dw_dir / "run.json").read_text())
     levels, levels_fit = synapse_levels(pd.read_csv(synapse_dir / "levels.csv"))
+    geom = syn_run["geometry"]
+    levels_fit["crossbar_design_rule"] = crossbar.check(CrossbarParams.from_config(crossbar_params),
+                                                        levels_fit["G_max_S"], geom["length_m"], geom["mtj_area_m2"])
+    levels_fit.update(readout_figures(levels, syn_run))
     update_raw = pd.read_csv(synapse_dir / "update.csv")
     update = synapse_update(update_raw)
     transfer, transfer_fit = activation_transfer(pd.read_csv(dw_dir / "transfer.csv"))
@@ -83,6 +89,18 @@ def synapse_levels(raw: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
            "ensemble_size": int(grouped.size().max()),
            **level_separation(raw), **charge_check(raw)}
     return table, fit
+
+
+def readout_figures(levels: pd.DataFrame, syn_run: dict) -> dict:
+    """Dynamic range (G_max - G_min) / G_max, strict monotonicity, the pillars' coverage and the core radius."""
+    G = levels.sort_values("level")["conductance_S"].to_numpy()
+    geom = syn_run["geometry"]
+    site_area = geom["pitch_m"] ** 2
+    return {"dynamic_range": float((G.max() - G.min()) / G.max()),
+            "strictly_monotonic": bool(np.all(np.diff(G) < 0) or np.all(np.diff(G) > 0)),
+            "mtj_area_m2": geom["mtj_area_m2"], "mtj_pillars": geom["n_rows"] * geom["n_cols"],
+            "mtj_coverage_of_lattice": geom["mtj_area_m2"] / (geom["n_rows"] * geom["n_cols"] * site_area),
+            "skyrmion_radius_m": syn_run.get("skyrmion_radius_m"), "stage_wall_time_s": syn_run.get("wall_time_s")}
 
 
 def level_separation(raw: pd.DataFrame) -> dict:

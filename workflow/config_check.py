@@ -25,7 +25,8 @@ import yaml
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))  # run as a script too
-from devices.params import DWActivationParams, SynapseParams  # noqa: E402
+from devices import crossbar, mtj, synapse  # noqa: E402
+from devices.params import CrossbarParams, DWActivationParams, SynapseParams  # noqa: E402
 
 SCHEMA = REPO / "workflow" / "schemas" / "config.schema.yaml"
 DEFAULT_CONFIG = Path("config") / "config.yaml"  # the Snakefile's configfile, relative to the working directory
@@ -152,9 +153,11 @@ def check_values(config: dict) -> None:
 def check_devices(config: dict) -> None:
     """The device parameters as the stages build them (devices.params), then cross-field rules of the device
     sections: geometry that the device stages could not build."""
-    for section, params in (("synapse", SynapseParams), ("dw_activation", DWActivationParams)):
+    built = {}
+    for section, params in (("synapse", SynapseParams), ("crossbar", CrossbarParams),
+                            ("dw_activation", DWActivationParams)):
         try:
-            params.from_config(config[section])
+            built[section] = params.from_config(config[section])
         except ValueError as error:
             raise ConfigError(str(error)) from None
     syn, dw = config["synapse"], config["dw_activation"]
@@ -167,6 +170,15 @@ def check_devices(config: dict) -> None:
     if syn.get("position_jitter_m", 0.0) >= pitch / 2:
         raise ConfigError(f"synapse.position_jitter_m: {syn['position_jitter_m']:g} m is not below half the "
                           f"skyrmion pitch ({pitch / 2:g} m)")
+    if not syn["mtj"]["pillar_radius_m"] <= pitch / 2:
+        raise ConfigError(f"synapse.mtj.pillar_radius_m: {syn['mtj']['pillar_radius_m']:g} m is above half the "
+                          f"skyrmion pitch ({pitch / 2:g} m): neighbouring pillars would overlap")
+    geom = synapse.geometry(built["synapse"])
+    g_p = mtj.parallel_state_conductance_S(geom.mtj_area_m2, syn["mtj"]["RA_ohm_um2"])
+    try:  # every level's conductance is below the parallel state's (level 0 within 1e-4 of it)
+        crossbar.check(built["crossbar"], g_p, geom.length_m, geom.mtj_area_m2, what="G_P (all parallel)")
+    except crossbar.DesignRuleError as error:
+        raise ConfigError(str(error)) from None
     track, x0 = dw["track"], dw["anisotropy"]["x0_m"]
     if dw["cell_m"] >= min(track["width_m"], track["length_m"]):
         raise ConfigError(f"dw_activation.cell_m: {dw['cell_m']:g} m is not below the track's width and length")

@@ -12,6 +12,7 @@ rule tables:
     params:
         synapse=stable(config["synapse"]),
         dw=stable(config["dw_activation"]),
+        crossbar=stable(config["crossbar"]),
     log:
         "results/logs/tables.log",
     conda:

@@ -1,0 +1,67 @@
+"""The crossbar design rule: the worst-case IR drop along a line of a tile stays within a bound.
+
+A line (word or bit line) of N cells is fed from one end; each cell is a synapse at G_max read at the
+full-scale V_read and draws I = V_read G_max (first order: the drop's effect on the cell currents is
+neglected, valid while the drop is small). Segment n carries the currents of cells n..N, so the far cell
+sees a drop
+
+    dV = r I (N + (N - 1) + ... + 1) = r V_read G_max N (N + 1) / 2,
+
+r the wire resistance of one cell's length of line: r = rho p / (w * AR w), p the cell pitch along the
+line (the synapse's longer side), w the wire width, AR its aspect ratio. The rule: dV / V_read <=
+crossbar.max_ir_drop_fraction for N = max(tile_rows, tile_columns). It is evaluated before any job from
+the parallel-state conductance of the readout (an upper bound of every level: workflow/config_check.py)
+and in the tables stage from the measured G_max (devices/tables.py), whose figures go into the sidecar.
+"""
+from __future__ import annotations
+
+from devices.params import CrossbarParams
+
+UM2 = 1e-12  # m^2 per um^2
+
+
+class DesignRuleError(ValueError):
+    """The synapse breaks the crossbar design rule; the message is one line naming the keys."""
+
+
+def wire_resistance_per_cell_ohm(crossbar: CrossbarParams, cell_pitch_m: float) -> float:
+    """rho p / (w AR w) (ohm): one cell pitch of line."""
+    wire = crossbar.wire
+    return wire.resistivity_ohm_m * cell_pitch_m / (wire.width_m * wire.aspect_ratio * wire.width_m)
+
+
+def line_cells(crossbar: CrossbarParams) -> int:
+    """Cells on the longest line of the tile."""
+    return max(crossbar.tile_rows, crossbar.tile_columns)
+
+
+def max_conductance_S(crossbar: CrossbarParams, cell_pitch_m: float) -> float:
+    """The largest G_max (S) the rule allows."""
+    n = line_cells(crossbar)
+    return crossbar.max_ir_drop_fraction / (wire_resistance_per_cell_ohm(crossbar, cell_pitch_m) * n * (n + 1) / 2)
+
+
+def design_rule(crossbar: CrossbarParams, G_max_S: float, cell_pitch_m: float) -> dict:
+    """The rule's figures for a synapse of largest conductance G_max_S (S) and cell pitch cell_pitch_m (m)."""
+    n = line_cells(crossbar)
+    r = wire_resistance_per_cell_ohm(crossbar, cell_pitch_m)
+    drop = r * G_max_S * n * (n + 1) / 2
+    return {"line_cells": n, "cell_pitch_m": cell_pitch_m, "wire_resistance_per_cell_ohm": r,
+            "G_max_S": G_max_S, "ir_drop_fraction": drop, "max_ir_drop_fraction": crossbar.max_ir_drop_fraction,
+            "max_conductance_S": max_conductance_S(crossbar, cell_pitch_m),
+            "line_current_A": n * crossbar.read_voltage_V * G_max_S, "holds": bool(drop <= crossbar.max_ir_drop_fraction)}
+
+
+def check(crossbar: CrossbarParams, G_max_S: float, cell_pitch_m: float, mtj_area_m2: float,
+          what: str = "G_max") -> dict:
+    """design_rule's figures; DesignRuleError (one line naming the keys and the RA that would hold) if it fails."""
+    figures = design_rule(crossbar, G_max_S, cell_pitch_m)
+    if not figures["holds"]:
+        min_ra = mtj_area_m2 / figures["max_conductance_S"] / UM2
+        raise DesignRuleError(
+            f"synapse.mtj.RA_ohm_um2: the synapse breaks the crossbar design rule: {what} = {G_max_S * 1e6:.4g} uS "
+            f"drops {figures['ir_drop_fraction']:.3g} of V_read along a {figures['line_cells']}-cell line "
+            f"(crossbar.max_ir_drop_fraction {crossbar.max_ir_drop_fraction:g}, wire "
+            f"{figures['wire_resistance_per_cell_ohm']:.3g} ohm per cell); RA must be >= {min_ra:.3g} ohm um^2 "
+            f"or crossbar.tile_rows / tile_columns smaller")
+    return figures
