@@ -67,8 +67,8 @@ class EnergyConfig:
     tile_columns: int
     adc_fom_J: float
     dac_fom_J: float
-    test_images: int = 1000
-    train_batches: int = 4
+    test_images: int
+    train_batches: int
 
     @classmethod
     def from_config(cls, crossbar: dict, energy: dict) -> EnergyConfig:
@@ -182,7 +182,7 @@ def _accumulate(total: dict | None, batch: dict) -> dict:
 
 
 def generation_trace(arch: Architecture, hw: Hardware, params: dict, state: dict, sums: dict, n_images: int,
-               seed: int) -> tuple[dict, int]:
+                     seed: int) -> tuple[dict, int]:
     """Generator in evaluation mode on at least ``n_images`` latents (batches of up to TEST_BATCH, key
     ``seed``): ({"forward": {("generator", layer): array (1, 2) of forward_stats sums}}, images)."""
     batch = min(TEST_BATCH, n_images)
@@ -203,7 +203,7 @@ def generation_trace(arch: Architecture, hw: Hardware, params: dict, state: dict
 
 
 def training_trace(arch: Architecture, hw: Hardware, params: dict, state: dict, sums: dict, batches: list,
-                seed: int) -> tuple[dict, int]:
+                   seed: int) -> tuple[dict, int]:
     """One training step of ``system.train`` per real batch, with the final parameters and state (no
     update between the passes): G forward once; D forward on real and fake (D step) and on the fakes
     again (G step, state threaded as in training); backward reads: D step, every D layer but the first,
@@ -230,7 +230,8 @@ def training_trace(arch: Architecture, hw: Hardware, params: dict, state: dict, 
 
         def d_loss(trace_real, trace_fake):
             real_logits, real_pass = D(trace_real, real, state["discriminator"], jax.random.fold_in(k_d, 0))
-            fake_logits, fake_pass = D(trace_fake, jax.lax.stop_gradient(fake), real_pass[1], jax.random.fold_in(k_d, 1))
+            fake_logits, fake_pass = D(trace_fake, jax.lax.stop_gradient(fake), real_pass[1],
+                                       jax.random.fold_in(k_d, 1))
             return bce(real_logits, 1.0) + bce(fake_logits, 0.0), (real_pass, fake_pass)
 
         (d_real, d_fake), (real_pass, fake_pass) = jax.grad(d_loss, (0, 1), has_aux=True)(

@@ -108,7 +108,8 @@ def test_converter_full_scales_are_state_calibrated_in_training_and_frozen_in_ev
             if key in trained[name]:
                 np.testing.assert_array_equal(frozen[name][key], trained[name][key])
     _, again = generator(TINY, pg, trained, 3 * z, hw=hw)  # training: running average, momentum 0.1
-    assert float(again["g1"]["dac_full_scale"]) == pytest.approx(0.9 * float(jnp.abs(z).max()) + 0.1 * float(jnp.abs(3 * z).max()), rel=1e-5)
+    expected = 0.9 * float(jnp.abs(z).max()) + 0.1 * float(jnp.abs(3 * z).max())
+    assert float(again["g1"]["dac_full_scale"]) == pytest.approx(expected, rel=1e-5)
 
 
 def test_batch_norm_running_stats_and_eval_mode():

@@ -147,7 +147,8 @@ def test_killed_hardware_run_resumes_with_its_converter_full_scales(tmp_path, mo
     for network in ("generator", "discriminator"):
         whole, resumed = (unpickle(tmp_path / d / f"{network}.pkl") for d in ("whole", "resumed"))
         assert all(float(s["dac_full_scale"]) > 0 and float(s["adc_full_scale"]) > 0 for s in whole["state"].values())
-        for a, b in zip(jax.tree.leaves((whole["params"], whole["state"])), jax.tree.leaves((resumed["params"], resumed["state"]))):
+        for a, b in zip(jax.tree.leaves((whole["params"], whole["state"])),
+                        jax.tree.leaves((resumed["params"], resumed["state"]))):
             np.testing.assert_array_equal(a, b)
 
 

@@ -49,8 +49,8 @@ energy_metrics = {}
 if variant == "hardware":  # the float baseline and the ablations have no device energy model
     tables = load_device_tables(Path(params.tables_dir), params.network_lrelu_curvature_ratio)
     train_images = load_images(dataset, data_dir, limit=setup["system"]["max_train_images"])  # as the train rule
-    test, training, tiles = energy.run_energy(outdir, tables, energy.EnergyConfig.from_config(params.crossbar, params.energy),
-                                              train_images)
+    energy_config = energy.EnergyConfig.from_config(params.crossbar, params.energy)
+    test, training, tiles = energy.run_energy(outdir, tables, energy_config, train_images)
     breakdown = pd.concat([test.assign(phase="test"), training.assign(phase="train")])[breakdown.columns]
     for phase, frame in (("test", test), ("train", training)):
         for total, joules in energy.totals(frame).items():  # NaN: a missing device energy
