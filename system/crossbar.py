@@ -13,14 +13,22 @@ passes straight through (STE). Non-idealities, each off at 0 in ``CrossbarConfig
   One read applies one input vector; the noise it adds to column j is
   s sqrt(2) sigma ||x||_2 N(0, 1), drawn per output element, which has exactly the
   distribution of per-cell, per-read noise without drawing one number per MAC;
-- DAC / ADC: uniform symmetric quantisers with 2^bits - 1 levels on the inputs / column
-  outputs, full scale = max |value| of the tensor (per call); STE gradient.
+- DAC / ADC: uniform symmetric quantisers with 2^bits - 1 levels over +-full scale on the
+  inputs / column outputs; values beyond full scale saturate; the gradient passes straight
+  through (identity, saturated values included). Each layer's DAC and ADC have a full scale,
+  a per-layer constant as a circuit has (``calibrate_full_scale``): the running average
+  (momentum ``FULL_SCALE_MOMENTUM``, like batch norm's) of the batch max |x| (inputs) and
+  max |y| (column outputs) in training, started at the first batch's max, and frozen in
+  evaluation. Training quantises with the value updated by the batch, so the forward pass
+  uses the same constant as the stored state. With bits 0 a converter is ideal (no
+  quantisation, no saturation), but its full scale is still tracked: the energy model
+  (``system.energy``) codes input amplitudes with it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache, partial
+from functools import lru_cache
 from typing import Callable
 
 import jax
@@ -122,14 +130,41 @@ def snap_weights(w: jax.Array, levels: np.ndarray, scale: float) -> jax.Array:
     return scale * jnp.sign(w) * jnp.take(jnp.asarray(levels, w.dtype), k, mode="clip")
 
 
-def quantise(x: jax.Array, bits: int) -> jax.Array:
-    """Uniform symmetric quantiser, 2^bits - 1 levels over +-max|x|; identity when bits = 0."""
+FULL_SCALE_MOMENTUM = 0.1  # running full scale: new = (1 - m) old + m batch max |value|
+FULL_SCALE_KEYS = ("dac_full_scale", "adc_full_scale")
+
+
+def uncalibrated() -> dict:
+    """Converter state of a layer before its first training batch (full scale 0: not calibrated)."""
+    return {k: jnp.zeros(()) for k in FULL_SCALE_KEYS}
+
+
+def calibrate_full_scale(full_scale: jax.Array, v: jax.Array, train: bool) -> jax.Array:
+    """The full scale a converter uses for ``v`` (units of v). Training: the running average of
+    the batch max |v|, the batch max itself while uncalibrated (full_scale 0); evaluation: frozen."""
+    if not train:
+        return full_scale
+    batch = jax.lax.stop_gradient(jnp.max(jnp.abs(v)))
+    return jnp.where(full_scale > 0, (1 - FULL_SCALE_MOMENTUM) * full_scale + FULL_SCALE_MOMENTUM * batch, batch)
+
+
+def quantise(x: jax.Array, bits: int, full_scale: jax.Array) -> jax.Array:
+    """Uniform symmetric quantiser: 2^bits - 1 levels over +-full_scale, values beyond saturate
+    (a full scale of 0 gives 0); straight-through gradient; identity when bits = 0."""
     if bits == 0:
         return x
     half = 2 ** (bits - 1) - 1
-    step = jax.lax.stop_gradient(jnp.max(jnp.abs(x))) / half
-    step = jnp.where(step > 0, step, 1.0)
-    return x + jax.lax.stop_gradient(jnp.round(x / step) * step - x)
+    step = full_scale / half
+    safe = jnp.where(step > 0, step, 1.0)
+    q = jnp.where(step > 0, jnp.clip(jnp.round(x / safe), -half, half) * step, 0.0)
+    return x + jax.lax.stop_gradient(q - x)
+
+
+def input_amplitude(x: jax.Array, bits: int, full_scale: jax.Array) -> jax.Array:
+    """The DAC's output as a fraction of its full scale, in [-1, 1]: the read voltage over V_read
+    (amplitude coding; the same quantised value as the forward pass, clipped where bits = 0)."""
+    safe = jnp.where(full_scale > 0, full_scale, 1.0)
+    return jnp.where(full_scale > 0, jnp.clip(quantise(x, bits, full_scale) / safe, -1.0, 1.0), 0.0)
 
 
 def device_weight(w: jax.Array, levels: np.ndarray, cfg: CrossbarConfig, layer_id: int) -> jax.Array:
@@ -158,12 +193,21 @@ def crossbar_apply(
     layer_id: int,
     key: jax.Array | None = None,
     out_axis: int = -1,
-) -> jax.Array:
-    """y = ADC(linear(DAC(x), W_device) + read noise); ``linear`` is bilinear in (x, w).
+    *,
+    full_scale: dict | None = None,
+    train: bool = True,
+) -> tuple[jax.Array, dict]:
+    """(y, converter state): y = ADC(linear(DAC(x), W_device) + read noise); ``linear`` is
+    bilinear in (x, w).
 
-    ``out_axis``: the output-channel (column) axis of ``w``; ``key``: needed for read noise.
+    ``out_axis``: the output-channel (column) axis of ``w``; ``key``: needed for read noise;
+    ``full_scale``: the layer's converter state {dac_full_scale, adc_full_scale} (None:
+    ``uncalibrated()``); ``train``: update it from this batch (``calibrate_full_scale``). The
+    returned state holds the full scales this call used.
     """
-    x = quantise(x, cfg.dac_bits)
+    full_scale = uncalibrated() if full_scale is None else full_scale
+    dac_fs = calibrate_full_scale(full_scale["dac_full_scale"], x, train)
+    x = quantise(x, cfg.dac_bits, dac_fs)
     y = linear(x, device_weight(w, levels, cfg, layer_id))
     if cfg.read_noise_sigma > 0:
         if key is None:
@@ -172,7 +216,8 @@ def crossbar_apply(
         norm = jnp.sqrt(jax.lax.stop_gradient(linear(x * x, ones)))  # ||input|| of each read
         noise = jax.random.normal(jax.random.fold_in(key, layer_id), y.shape, y.dtype)
         y = y + cfg.weight_scale * np.sqrt(2.0) * cfg.read_noise_sigma * norm * noise
-    return quantise(y, cfg.adc_bits)
+    adc_fs = calibrate_full_scale(full_scale["adc_full_scale"], y, train)
+    return quantise(y, cfg.adc_bits, adc_fs), {"dac_full_scale": dac_fs, "adc_full_scale": adc_fs}
 
 
 def dense(x: jax.Array, w: jax.Array) -> jax.Array:
@@ -196,19 +241,6 @@ def conv(
         lhs_dilation=(lhs_dilation, lhs_dilation),
         dimension_numbers=("NHWC", "HWIO", "NHWC"),
     )
-
-
-def crossbar_dense(x, w, levels, cfg: CrossbarConfig, layer_id: int, key=None) -> jax.Array:
-    """Dense layer on the crossbar: x (..., in), w (in, out)."""
-    return crossbar_apply(dense, x, w, levels, cfg, layer_id, key)
-
-
-def crossbar_conv(
-    x, w, levels, cfg: CrossbarConfig, layer_id: int, key=None, stride=1, padding=((0, 0), (0, 0))
-) -> jax.Array:
-    """Convolution on the crossbar (each output pixel is one read of its patch)."""
-    linear = partial(conv, stride=stride, padding=padding)
-    return crossbar_apply(linear, x, w, levels, cfg, layer_id, key)
 
 
 def level_transitions(w_old: jax.Array, w_new: jax.Array, levels: np.ndarray, scale: float):

@@ -24,7 +24,8 @@ statistics in training, running averages (momentum 0.1) for generation. ReLU in 
   transfer-table fit); a constant bias current theta puts that knee at x = 0, and the ReLU's
   scale is (1 - theta) / 3 so that +3 sigma still ends at the top of the sweep. Batch norm,
   biases, the generator's tanh and the discriminator's output logit (sigmoid in the loss) stay
-  in CMOS;
+  in CMOS. The DAC and ADC full scales of each crossbar layer are state beside the BN running
+  stats (``system.crossbar``: running averages in training, frozen for generation);
 - "hardware_synapses" / "hardware_activations": ablations that put only the weights on the
   crossbar (float activations) or only the activations on the DW op (float weights), to tell
   which device part costs how much image quality.
@@ -37,14 +38,16 @@ from __future__ import annotations
 
 import zlib
 from dataclasses import asdict, dataclass
+from functools import partial
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 from system.activation import DEFAULT_INPUT_SCALE, batch_rms, dw_activation
-from system.crossbar import CrossbarConfig, conv, crossbar_conv, crossbar_dense, normalised_levels
-from system.deconv import crossbar_deconv, fast_deconv
+from system.crossbar import (FULL_SCALE_KEYS, CrossbarConfig, conv, crossbar_apply, dense, normalised_levels,
+                             uncalibrated)
+from system.deconv import fast_deconv
 from system.tables import DeviceTables
 
 VARIANTS = ("float", "hardware", "hardware_synapses", "hardware_activations")
@@ -204,39 +207,57 @@ def layer_id(spec: LayerSpec) -> int:
     return zlib.crc32(spec.name.encode()) & 0x7FFFFFFF
 
 
-def init(layers: tuple, key: jax.Array) -> tuple[dict, dict]:
-    """DCGAN initialisation: w ~ N(0, 0.02), BN gamma ~ N(1, 0.02); returns (params, state)."""
+def on_crossbar(hw: Hardware | None) -> bool:
+    """Whether the weights are on the crossbar (and the layers have converters)."""
+    return hw is not None and hw.synapses
+
+
+def init(layers: tuple, key: jax.Array, hw: Hardware | None = None) -> tuple[dict, dict]:
+    """DCGAN initialisation: w ~ N(0, 0.02), BN gamma ~ N(1, 0.02); returns (params, state).
+
+    state: per layer the BN running stats (mean, var) and, with the weights on the crossbar
+    (``hw``), the DAC / ADC full scales (``system.crossbar.uncalibrated``).
+    """
     params, state = {}, {}
     for spec, k in zip(layers, jax.random.split(key, len(layers))):
         kw, kg = jax.random.split(k)
         p = {"w": INIT_STD * jax.random.normal(kw, spec.weight_shape)}
+        s = uncalibrated() if on_crossbar(hw) else {}
         channels = spec.out_shape[-1]
         if spec.batch_norm:
             p["gamma"] = 1.0 + INIT_STD * jax.random.normal(kg, (channels,))
             p["beta"] = jnp.zeros(channels)
-            state[spec.name] = {"mean": jnp.zeros(channels), "var": jnp.ones(channels)}
+            s.update(mean=jnp.zeros(channels), var=jnp.ones(channels))
         else:
             p["b"] = jnp.zeros(channels)
         params[spec.name] = p
+        if s:
+            state[spec.name] = s
     return params, state
 
 
-def _linear(spec: LayerSpec, w, x, hw: Hardware | None, key):
-    """The layer's weighted sum, in float or on the crossbar."""
-    pad = ((spec.padding, spec.padding),) * 2
-    if hw is None or not hw.synapses:
-        if spec.kind == "dense":
-            return x @ w
-        if spec.kind == "conv":
-            return conv(x, w, spec.stride, pad)
-        return fast_deconv(x, w, spec.stride, spec.padding, spec.output_padding)
-    args = (x, w, hw.levels, hw.crossbar, layer_id(spec), key)
+def linear_op(spec: LayerSpec):
+    """The layer's weighted sum (x, w) -> y as the crossbar runs it (bilinear): dense, convolution,
+    or deconvolution as a zero-padded convolution (``system.deconv``)."""
     if spec.kind == "dense":
-        return crossbar_dense(*args)
+        return dense
     if spec.kind == "conv":
-        return crossbar_conv(*args, stride=spec.stride, padding=pad)
-    return crossbar_deconv(*args, stride=spec.stride, padding=spec.padding,
-                           output_padding=spec.output_padding)
+        return partial(conv, stride=spec.stride, padding=((spec.padding, spec.padding),) * 2)
+    return partial(fast_deconv, stride=spec.stride, padding=spec.padding, output_padding=spec.output_padding)
+
+
+def out_axis(spec: LayerSpec) -> int:
+    """The output-channel (column) axis of the layer's weight."""
+    return 2 if spec.kind == "deconv" else -1
+
+
+def _linear(spec: LayerSpec, w, x, hw: Hardware | None, key, state: dict, train: bool):
+    """The layer's weighted sum, in float or on the crossbar; returns (y, converter state)."""
+    if not on_crossbar(hw):
+        return linear_op(spec)(x, w), {}
+    full_scale = {k: state[k] for k in FULL_SCALE_KEYS}
+    return crossbar_apply(linear_op(spec), x, w, hw.levels, hw.crossbar, layer_id(spec), key, out_axis(spec),
+                          full_scale=full_scale, train=train)
 
 
 def batch_norm(x, p: dict, s: dict, train: bool):
@@ -267,21 +288,31 @@ def _activation(spec: LayerSpec, x, hw: Hardware | None):
 
 
 def apply(layers: tuple, params: dict, state: dict, x, *, hw: Hardware | None = None,
-          train: bool = True, key: jax.Array | None = None):
-    """Run a layer stack on a batch; returns (output, new BN state).
+          train: bool = True, key: jax.Array | None = None, trace: dict | None = None):
+    """Run a layer stack on a batch; returns (output, new state): BN running stats and, with the
+    weights on the crossbar, the converter full scales this pass used (``init``).
 
-    hw: None for the float variant (float parts of the others: see ``Hardware``); ``key``: read-noise key (hardware with read noise only).
+    hw: None for the float variant (float parts of the others: see ``Hardware``); ``key``: read-noise
+    key (hardware with read noise only). ``trace`` (for ``system.energy``): {layer: array shaped
+    like the layer's weighted sum}, added to it (zeros: the gradient of a loss with respect to
+    it is the error vector at the layer's output); with it, returns (output, new state, inputs),
+    inputs[layer] the batch of input vectors the layer was applied to.
     """
-    new_state = {}
+    new_state, inputs = {}, {}
     for spec in layers:
-        p = params[spec.name]
-        x = _linear(spec, p["w"], x.reshape((x.shape[0],) + spec.in_shape), hw, key)
+        p, s = params[spec.name], state.get(spec.name, {})
+        inputs[spec.name] = x = x.reshape((x.shape[0],) + spec.in_shape)
+        x, converters = _linear(spec, p["w"], x, hw, key, s, train)
+        if trace is not None:
+            x = x + trace[spec.name]
         if spec.batch_norm:
-            x, new_state[spec.name] = batch_norm(x, p, state[spec.name], train)
+            x, bn = batch_norm(x, p, s, train)
         else:
-            x = x + p["b"]
+            x, bn = x + p["b"], {}
+        if bn or converters:
+            new_state[spec.name] = {**bn, **converters}
         x = _activation(spec, x, hw)
-    return x, new_state
+    return (x, new_state) if trace is None else (x, new_state, inputs)
 
 
 def generator(arch: Architecture, params, state, z, **kw):

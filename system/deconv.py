@@ -11,9 +11,10 @@ The deconvolution kernel ``w`` is given as (k, k, C_out, C_in): the HWIO kernel 
 convolution it transposes (``jax.lax.conv_transpose(..., transpose_kernel=True)`` convention).
 ``zero_padded_deconv`` writes the three steps out; ``fast_deconv`` (used by the network) lets
 XLA do steps 1-2 through ``lhs_dilation`` and takes its gradients from the strided forward
-convolution (tests show values and gradients equal to the explicit form). ``conv_zero_counts`` /
-``deconv_zero_counts`` count the positions and kernel taps (MACs per channel pair) that fall on
-input pixels, inserted zeros and padding zeros.
+convolution (tests show values and gradients equal to the explicit form); on the crossbar it is
+``crossbar_apply`` with ``fast_deconv`` as the linear op and the kernel's axis 2 as the output
+(column) axis. ``conv_zero_counts`` / ``deconv_zero_counts`` count the positions and kernel taps
+(MACs per channel pair) that fall on input pixels, inserted zeros and padding zeros.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from system.crossbar import conv, crossbar_apply
+from system.crossbar import conv
 
 INPUT, INSERTED, PADDING = 0, 1, 2
 
@@ -151,14 +152,3 @@ def conv_zero_counts(in_hw, kernel: int, stride: int, padding: int) -> ZeroCount
     """ZeroCounts of an ordinary (strided, zero-padded) convolution."""
     pad = (padding, padding)
     return _count(_axis_kinds(in_hw[0], 1, pad), _axis_kinds(in_hw[1], 1, pad), kernel, stride)
-
-
-def crossbar_deconv(
-    x, w, levels, cfg, layer_id: int, key=None, stride=2, padding=1, output_padding=0
-) -> jax.Array:
-    """Transposed convolution on the crossbar, which holds the flipped, channel-swapped kernel.
-
-    Each output pixel is one read of its patch of the zero-inserted, padded input.
-    """
-    linear = partial(fast_deconv, stride=stride, padding=padding, output_padding=output_padding)
-    return crossbar_apply(linear, x, w, levels, cfg, layer_id, key, out_axis=2)

@@ -1,4 +1,5 @@
-"""The headline table: per dataset and variant, image quality and energy per image beside the reference work;
+"""The headline table: per dataset and variant, image quality and energy per image (two totals: array and devices,
+the reference's scope, and with the DAC and ADC periphery) beside the reference work;
 its RST form for the front page of the report; and the energy breakdown of the hardware runs by component,
 with each component's share of its total.
 
@@ -24,9 +25,13 @@ REFERENCE = {  # dataset -> (FID, test energy J/image, training energy J/image)
     "fashion_mnist": (27.5, 4.9e-9, 14.97e-9),
     "anime_faces": (45.4, 24.72e-9, 74.7e-9),
 }
+TOTALS = ("array_and_devices", "with_periphery")  # the two energy totals (system.energy.totals)
 COLUMNS = ["dataset", "variant", "n_samples", "fid", "reference_fid", "fid_missing_reason", "classifier_fd",
-           "classifier_kid", "classifier_kid_std", "test_energy_nJ_per_image", "reference_test_energy_nJ_per_image",
-           "train_energy_nJ_per_image", "reference_train_energy_nJ_per_image", "train_images_per_s",
+           "classifier_kid", "classifier_kid_std",
+           "test_energy_array_and_devices_nJ_per_image", "test_energy_with_periphery_nJ_per_image",
+           "reference_test_energy_nJ_per_image",
+           "train_energy_array_and_devices_nJ_per_image", "train_energy_with_periphery_nJ_per_image",
+           "reference_train_energy_nJ_per_image", "test_array_cycles_per_image", "train_images_per_s",
            "generation_images_per_s"]
 
 
@@ -41,10 +46,11 @@ def build_summary(metrics_files: list[Path]) -> pd.DataFrame:
             "fid": m.get("fid"), "reference_fid": fid, "fid_missing_reason": m.get("fid_skipped_because"),
             "classifier_fd": m.get("classifier_fd"), "classifier_kid": m.get("classifier_kid"),
             "classifier_kid_std": m.get("classifier_kid_std"),
-            "test_energy_nJ_per_image": _nano(m.get("test_energy_J_per_image")),
+            **{f"{phase}_energy_{total}_nJ_per_image": _nano(m.get(f"{phase}_energy_{total}_J_per_image"))
+               for phase in ("test", "train") for total in TOTALS},
             "reference_test_energy_nJ_per_image": test_ref * 1e9,
-            "train_energy_nJ_per_image": _nano(m.get("train_energy_J_per_image")),
             "reference_train_energy_nJ_per_image": train_ref * 1e9,
+            "test_array_cycles_per_image": m.get("test_array_cycles_per_image"),
             "train_images_per_s": m.get("train_images_per_s"),
             "generation_images_per_s": m.get("generation_images_per_s"),
         })
@@ -85,8 +91,13 @@ def summary_rst(summary: pd.DataFrame) -> str:
     first column), and why FID is missing where it is: the front page of the report (workflow.rst includes it)."""
     quantities = [("FID", "fid", "reference_fid"), ("classifier FD", "classifier_fd", None),
                   ("classifier KID (mean +/- std)", "classifier_kid", None),
-                  ("test energy (nJ/image)", "test_energy_nJ_per_image", "reference_test_energy_nJ_per_image"),
-                  ("training energy (nJ/image)", "train_energy_nJ_per_image", "reference_train_energy_nJ_per_image"),
+                  ("test energy, array and devices (nJ/image)", "test_energy_array_and_devices_nJ_per_image",
+                   "reference_test_energy_nJ_per_image"),
+                  ("test energy with DAC and ADC (nJ/image)", "test_energy_with_periphery_nJ_per_image", None),
+                  ("training energy, array and devices (nJ/image)", "train_energy_array_and_devices_nJ_per_image",
+                   "reference_train_energy_nJ_per_image"),
+                  ("training energy with DAC and ADC (nJ/image)", "train_energy_with_periphery_nJ_per_image", None),
+                  ("array cycles per generated image", "test_array_cycles_per_image", None),
                   ("training throughput (images/s)", "train_images_per_s", None)]
     lines = []
     for dataset, runs in summary.groupby("dataset", sort=False):
@@ -102,7 +113,7 @@ def summary_rst(summary: pd.DataFrame) -> str:
         lines.append("")
     for reason in fid_missing(summary):
         lines += [f"FID is empty: {_rst_text(reason)}", ""]
-    no_energy = summary.loc[summary["test_energy_nJ_per_image"].isna(), "variant"]
+    no_energy = summary.loc[summary["test_energy_with_periphery_nJ_per_image"].isna(), "variant"]
     if len(no_energy):
         lines += [f"No energy for {', '.join(dict.fromkeys(no_energy))}: the device energy model is computed for "
                   "the hardware variant only.", ""]
@@ -132,13 +143,17 @@ def plot_summary(summary: pd.DataFrame, path: Path):
     quality.set_ylabel("Frechet distance (lower is better)")
     quality.set_title("image quality")
     quality.legend(fontsize=8, loc="lower right")
-    for offset, column, phase in ((-0.2, "test", "test"), (0.2, "train", "training")):
-        ours = summary[f"{column}_energy_nJ_per_image"].astype(float).to_numpy()
+    bars = [(-0.3, "test", "array_and_devices", "test, array and devices"), (-0.1, "test", "with_periphery",
+             "test, with DAC and ADC"), (0.1, "train", "array_and_devices", "training, array and devices"),
+            (0.3, "train", "with_periphery", "training, with DAC and ADC")]
+    for offset, phase, total, label in bars:
+        ours = summary[f"{phase}_energy_{total}_nJ_per_image"].astype(float).to_numpy()
         bar = np.isfinite(ours)
-        energy.bar(x[bar] + offset, ours[bar], 0.4, label=f"{phase} (this run)")
-        energy.scatter(x[bar] + offset, summary[f"reference_{column}_energy_nJ_per_image"][bar], marker="_", s=400,
-                       c="k", label="reference" if phase == "test" else None)
-    no_energy = summary["variant"][~np.isfinite(summary["test_energy_nJ_per_image"].astype(float))]
+        energy.bar(x[bar] + offset, ours[bar], 0.2, label=label)
+        if total == "array_and_devices":  # the reference's scope
+            energy.scatter(x[bar] + offset, summary[f"reference_{phase}_energy_nJ_per_image"][bar], marker="_", s=200,
+                           c="k", label="reference" if phase == "test" else None)
+    no_energy = summary["variant"][~np.isfinite(summary["test_energy_with_periphery_nJ_per_image"].astype(float))]
     if len(no_energy):
         energy.text(0.02, 0.98, f"no energy model: {', '.join(dict.fromkeys(no_energy))}", transform=energy.transAxes,
                     va="top", fontsize=8)
@@ -181,19 +196,20 @@ def plot_training_curves(history_files: list[Path], path: Path, smooth_steps: in
     return fig
 
 
-BREAKDOWN_COLUMNS = ["dataset", "phase", "component", "count", "energy_nJ_per_image", "share", "sources"]
+BREAKDOWN_COLUMNS = ["dataset", "phase", "group", "component", "count", "energy_nJ_per_image", "share", "sources"]
 
 
 def energy_by_component(energy_files: dict[str, Path]) -> pd.DataFrame:
     """Per dataset (hardware run) and phase: energy per image of each component summed over layers and
-    passes (nJ), its share of the phase total, and the table or config keys its per-op energies came from.
+    passes (nJ), its group (array_and_devices, periphery, cmos_unmodelled), its share of the phase total
+    with periphery, and the table or config keys its per-op energies came from.
     Rows sorted by energy within each phase, largest first; datasets without device energy are skipped."""
     frames = []
     for dataset, path in energy_files.items():
         rows = pd.read_csv(path)
         if rows.empty:
             continue
-        grouped = rows.groupby(["phase", "component"])
+        grouped = rows.groupby(["phase", "group", "component"])
         table = pd.DataFrame({"count": grouped["count"].sum(),
                               "energy_nJ_per_image": grouped["energy_J"].sum() * 1e9,
                               "sources": grouped["source"].agg(lambda s: "; ".join(sorted(set(s))))}).reset_index()
@@ -208,7 +224,7 @@ def energy_by_component(energy_files: dict[str, Path]) -> pd.DataFrame:
 
 def plot_energy_breakdown(energy_files: dict[str, Path], path: Path):
     """Bars per layer (nJ per image, log axis) side by side by component, one panel per dataset and phase,
-    titled with the phase total; returns the figure."""
+    titled with the phase's two totals (array and devices; with DAC and ADC); returns the figure."""
     panels = [(dataset, phase, frame) for dataset, file in energy_files.items()
               for phase, frame in pd.read_csv(file).groupby("phase")]
     fig, axes = plt.subplots(1, max(1, len(panels)), figsize=(7 * max(1, len(panels)), 6), squeeze=False)
@@ -225,8 +241,10 @@ def plot_energy_breakdown(energy_files: dict[str, Path], path: Path):
         ax.set_yticks(y, table.index)
         ax.invert_yaxis()
         ax.set_xscale("log")
+        array = frame.loc[frame["group"] == "array_and_devices", "energy_J"].sum() * 1e9
         ax.set(xlabel="energy per image (nJ, log scale)", ylabel="layer (G: generator, D: discriminator)",
-               title=f"{dataset}, {phase}: {sig3(table.to_numpy().sum())} nJ/image")
+               title=f"{dataset}, {phase}: {sig3(array)} nJ/image array and devices,\n"
+                     f"{sig3(table.to_numpy().sum())} with DAC and ADC")
     legend = {h.get_label(): h for ax in axes[0] for h in ax.get_legend_handles_labels()[0]}
     if legend:
         fig.legend(legend.values(), legend.keys(), loc="lower center", ncol=len(legend), fontsize=8)

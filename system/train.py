@@ -4,7 +4,8 @@ Files written to ``outdir`` (all atomically: temporary name, then ``os.replace``
 
 - ``config.json``: the run (dataset, variant, seed, system config, layers, and for the
   hardware variant the device data the network used);
-- ``checkpoint.pkl``: resumable state (numpy pytrees of G/D params, BN state and Adam state,
+- ``checkpoint.pkl``: resumable state (numpy pytrees of G/D params, state (BN running stats and,
+  with the weights on the crossbar, the DAC / ADC full scales) and Adam state,
   step, PRNG key, history, update counts, wall time) every ``checkpoint_every_steps`` and at
   the end. Rerunning a killed run resumes from it and gives the same result as an
   uninterrupted run with the same seed; a checkpoint of a different run setup is ignored;
@@ -18,9 +19,10 @@ Files written to ``outdir`` (all atomically: temporary name, then ``os.replace``
   the crossbar, as in the float variant);
 - ``samples_step<step>.png`` at each checkpoint and ``samples.png`` at the end (8x8 grid, fixed
   latents, at least ``GRID_MIN_PX`` wide, titled with dataset, variant and step);
-- ``generator.pkl`` at the end: the trained generator for ``load_generator`` / ``generate``;
-- ``discriminator.pkl`` at the end: the trained discriminator (params, BN state), whose programmed
-  conductances the energy model reads.
+- ``generator.pkl`` at the end: the trained generator (params, state, config) for
+  ``load_generator`` / ``generate``;
+- ``discriminator.pkl`` at the end: the trained discriminator (params, state), which the energy
+  model replays on training batches.
 
 Every file a later rule reads is among these; ``checkpoint.pkl`` and ``samples_step*.png`` belong
 to the training run alone.
@@ -83,7 +85,8 @@ def _to_numpy(tree):
 # ---------------------------------------------------------------- training step
 
 
-def _bce(logits, target: float):
+def bce(logits, target: float):
+    """Binary cross-entropy of logits against a constant target (the GAN loss)."""
     return optax.sigmoid_binary_cross_entropy(logits, jnp.full_like(logits, target)).mean()
 
 
@@ -107,11 +110,11 @@ def make_train_step(arch: Architecture, hw: Hardware | None, learning_rate: floa
     def d_loss_fn(params_d, state_d, real, fake, key):
         real_logits, state_d = D(params_d, state_d, real, key=jax.random.fold_in(key, 0))
         fake_logits, state_d = D(params_d, state_d, fake, key=jax.random.fold_in(key, 1))
-        return _bce(real_logits, 1.0) + _bce(fake_logits, 0.0), state_d
+        return bce(real_logits, 1.0) + bce(fake_logits, 0.0), state_d
 
     def g_loss_fn(fake, params_d, state_d, key):
         logits, _ = D(params_d, state_d, fake, key=key)
-        return _bce(logits, 1.0)  # non-saturating generator loss
+        return bce(logits, 1.0)  # non-saturating generator loss
 
     def adam_update(params, grads, opt_state):
         updates, opt_state = opt.update(grads, opt_state, params)
@@ -152,11 +155,12 @@ def make_train_step(arch: Architecture, hw: Hardware | None, learning_rate: floa
     return train_step
 
 
-def init_carry(arch: Architecture, learning_rate: float, beta1: float, key: jax.Array) -> dict:
-    """Fresh parameters, BN state and Adam state for G and D."""
+def init_carry(arch: Architecture, learning_rate: float, beta1: float, key: jax.Array,
+               hw: Hardware | None = None) -> dict:
+    """Fresh parameters, state (BN running stats, converter full scales) and Adam state for G and D."""
     k_g, k_d = jax.random.split(key)
-    params_g, state_g = init(arch.generator, k_g)
-    params_d, state_d = init(arch.discriminator, k_d)
+    params_g, state_g = init(arch.generator, k_g, hw)
+    params_d, state_d = init(arch.discriminator, k_d, hw)
     opt = adam(learning_rate, beta1)
     return {"params_g": params_g, "state_g": state_g, "opt_g": opt.init(params_g),
             "params_d": params_d, "state_d": state_d, "opt_d": opt.init(params_d)}
@@ -180,6 +184,18 @@ def _prepare_images(images: np.ndarray, arch: Architecture, max_images: int) -> 
 
 def _epoch_order(seed: int, epoch: int, n: int) -> np.ndarray:
     return np.random.default_rng([seed, epoch]).permutation(n)
+
+
+def _batch(images: np.ndarray, order: np.ndarray, index: int, batch: int) -> np.ndarray:
+    """Batch ``index`` of an epoch's ``order``: float32 NHWC in [-1, 1]."""
+    return images[order[index * batch:(index + 1) * batch]].astype(np.float32) / 127.5 - 1.0
+
+
+def training_batches(images: np.ndarray, arch: Architecture, seed: int, batch: int, count: int) -> list[np.ndarray]:
+    """The real images of the first ``count`` training steps (at most one epoch), as ``train`` draws them."""
+    images = _prepare_images(images, arch, 0)
+    order = _epoch_order(seed, 0, len(images))
+    return [_batch(images, order, index, batch) for index in range(min(count, len(images) // batch))]
 
 
 def _sample_latents(seed: int, latent_dim: int) -> np.ndarray:
@@ -231,7 +247,7 @@ def train(sys_cfg: dict, dataset: str, variant: str, images: np.ndarray,
     ckpt = _load_checkpoint(ckpt_path, fingerprint, total_steps)
     if ckpt is None:
         ckpt = {"fingerprint": fingerprint, "step": 0, "key": np.asarray(key), "wall_s": 0.0,
-                "history": [], "counts": {}, "carry": _to_numpy(init_carry(arch, lr, beta1, key))}
+                "history": [], "counts": {}, "carry": _to_numpy(init_carry(arch, lr, beta1, key, hw))}
     carry, step, history = ckpt["carry"], ckpt["step"], ckpt["history"]
     counts = {k: np.asarray(v, np.int64) for k, v in ckpt["counts"].items()}
     key = jnp.asarray(ckpt["key"])
@@ -267,7 +283,7 @@ def train(sys_cfg: dict, dataset: str, variant: str, images: np.ndarray,
         epoch, index = divmod(step, steps_per_epoch)
         if order is None or index == 0:
             order = _epoch_order(seed, epoch, len(images))
-        real = images[order[index * batch:(index + 1) * batch]].astype(np.float32) / 127.5 - 1.0
+        real = _batch(images, order, index, batch)
         carry, metrics = train_step(carry, real, jax.random.fold_in(key, step))
         d_loss, g_loss = float(metrics["d_loss"]), float(metrics["g_loss"])
         if not (np.isfinite(d_loss) and np.isfinite(g_loss)):

@@ -1,4 +1,6 @@
-"""Crossbar op: level snapping, STE, variation, read noise, DAC/ADC, jit/vmap."""
+"""Crossbar op: level snapping, STE, variation, read noise, DAC/ADC and their calibrated full scales, jit/vmap."""
+
+from functools import partial
 
 import jax
 import jax.numpy as jnp
@@ -7,9 +9,11 @@ import pytest
 
 from system.crossbar import (
     CrossbarConfig,
+    calibrate_full_scale,
     conv,
-    crossbar_conv,
-    crossbar_dense,
+    crossbar_apply,
+    dense,
+    input_amplitude,
     fast_searchsorted,
     level_indices,
     level_transitions,
@@ -18,6 +22,11 @@ from system.crossbar import (
     snap_weights,
     variation_offset,
 )
+
+def crossbar_dense(x, w, levels, cfg, layer_id, key=None):
+    """The dense crossbar layer of one uncalibrated training call (full scales from this batch)."""
+    return crossbar_apply(dense, x, w, levels, cfg, layer_id, key)[0]
+
 
 LEVELS_S = 1e-4 * (1.0 + np.linspace(0.0, 1.0, 8) ** 1.5)  # non-uniform, 8 levels
 U = normalised_levels(LEVELS_S)
@@ -45,6 +54,8 @@ def test_config_from_config_and_validation():
     assert cfg == CrossbarConfig(0.5, 0.1, 0.0, 8, 0, 3)
     with pytest.raises(ValueError, match="dac_bits"):
         CrossbarConfig(dac_bits=1)
+    with pytest.raises(ValueError, match="adc_bits"):
+        CrossbarConfig(adc_bits=1)
     with pytest.raises(ValueError, match="weight_scale"):
         CrossbarConfig(weight_scale=0.0)
 
@@ -119,21 +130,46 @@ def test_read_noise_of_conv_scales_with_patch_norm():
     cfg = CrossbarConfig(read_noise_sigma=0.1)
     x = jnp.zeros((1, 7, 7, 1)).at[0, 5, 5, 0].set(2.0)  # a single non-zero pixel
     w = jnp.zeros((3, 3, 1, 4000))
-    y = crossbar_conv(x, w, U, cfg, 0, key=jax.random.PRNGKey(0))
+    y, _ = crossbar_apply(conv, x, w, U, cfg, 0, key=jax.random.PRNGKey(0))
     assert float(jnp.abs(y[0, 0, 0]).max()) == 0.0  # patch without the pixel: ||x|| = 0
     assert abs(float(y[0, 3, 3].std()) / (np.sqrt(2) * 0.1 * 2.0) - 1) < 0.05
 
 
 def test_dac_adc_quantisation():
     x = jnp.linspace(-2.0, 2.0, 101)
-    q = quantise(x, 3)
+    q = quantise(x, 3, 2.0)
     assert len(np.unique(q)) <= 2**3 - 1 and float(jnp.abs(q).max()) == 2.0
     assert float(jnp.abs(q - x).max()) <= 2.0 / 3 / 2 + 1e-6  # half a step (step = 2 / 3)
-    np.testing.assert_array_equal(quantise(x, 0), x)
-    np.testing.assert_allclose(jax.grad(lambda x: quantise(x, 3).sum())(x), 1.0)
+    np.testing.assert_allclose(np.asarray(quantise(x, 3, 1.0))[[0, -1]], [-1.0, 1.0])  # beyond full scale: saturated
+    np.testing.assert_array_equal(quantise(x, 0, 1.0), x)  # 0 bits: ideal, no saturation either
+    np.testing.assert_allclose(jax.grad(lambda x: quantise(x, 3, 1.0).sum())(x), 1.0)  # straight through
     cfg = CrossbarConfig(dac_bits=4, adc_bits=3)
     y = crossbar_dense(jnp.asarray(np.random.default_rng(0).normal(size=(8, 5))), jnp.full((5, 6), 0.5), U, cfg, 0)
     assert len(np.unique(np.asarray(y))) <= 7
+
+
+def test_full_scale_is_calibrated_in_training_and_frozen_in_eval():
+    """Uncalibrated (0): the first batch's max |x|; then the running average with momentum 0.1; in
+    eval the stored value, so a larger input saturates at it. Quantising with the updated value."""
+    assert float(calibrate_full_scale(jnp.zeros(()), jnp.asarray([-3.0, 1.0]), True)) == 3.0
+    assert float(calibrate_full_scale(jnp.asarray(2.0), jnp.asarray([4.0]), True)) == pytest.approx(0.9 * 2 + 0.1 * 4)
+    assert float(calibrate_full_scale(jnp.asarray(2.0), jnp.asarray([4.0]), False)) == 2.0
+    cfg = CrossbarConfig(weight_scale=1.0, dac_bits=3, adc_bits=3)  # levels 0, +-1/3, +-2/3, +-1 of full scale
+    levels = normalised_levels(np.linspace(1e-4, 2e-4, 2))  # two levels: w = +-1 exactly
+    w = jnp.asarray([[1.0]])
+    x = jnp.asarray([[0.5], [1.0]])
+    y, fs = crossbar_apply(dense, x, w, levels, cfg, 0)  # training, uncalibrated: full scales 1
+    assert float(fs["dac_full_scale"]) == 1.0 and float(fs["adc_full_scale"]) == 1.0
+    np.testing.assert_allclose(y[:, 0], [2 / 3, 1.0])  # 0.5 rounds to 2/3 (step 1/3)
+    big = jnp.asarray([[3.0], [0.1]])
+    y_eval, fs_eval = crossbar_apply(dense, big, w, levels, cfg, 0, full_scale=fs, train=False)
+    np.testing.assert_allclose(y_eval[:, 0], [1.0, 0.0])  # 3 clips at the frozen 1; 0.1 rounds to 0
+    assert fs_eval is fs or all(float(fs_eval[k]) == float(fs[k]) for k in fs)
+    y_train, fs_train = crossbar_apply(dense, big, w, levels, cfg, 0, full_scale=fs, train=True)
+    assert float(fs_train["dac_full_scale"]) == pytest.approx(0.9 + 0.3)  # used at once: 3 clips at 1.2
+    np.testing.assert_allclose(y_train[0, 0], float(fs_train["adc_full_scale"]), rtol=1e-6)
+    np.testing.assert_allclose(input_amplitude(big, 3, jnp.asarray(1.0))[:, 0], [1.0, 0.0])
+    np.testing.assert_allclose(input_amplitude(big, 0, jnp.asarray(2.0))[:, 0], [1.0, 0.05])  # ideal: clipped only
 
 
 def test_conv_on_crossbar_equals_float_conv_with_realised_weights():
@@ -141,7 +177,7 @@ def test_conv_on_crossbar_equals_float_conv_with_realised_weights():
     x = jnp.asarray(rng.normal(size=(2, 6, 6, 3)), jnp.float32)
     w = jnp.asarray(rng.normal(size=(4, 4, 3, 5)) * 0.4, jnp.float32)
     pad = ((1, 1), (1, 1))
-    y = crossbar_conv(x, w, U, CrossbarConfig(), 0, stride=2, padding=pad)
+    y, _ = crossbar_apply(partial(conv, stride=2, padding=pad), x, w, U, CrossbarConfig(), 0)
     np.testing.assert_allclose(y, conv(x, snap_weights(w, U, 1.0), 2, pad), rtol=1e-5, atol=1e-6)
 
 

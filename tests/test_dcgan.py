@@ -51,8 +51,8 @@ def test_shapes(dataset, image, hw):
     for layers in (arch.generator, arch.discriminator):  # consecutive layers fit
         for a, b in zip(layers[:-1], layers[1:]):
             assert np.prod(a.out_shape) == np.prod(b.in_shape)
-    pg, sg = jax.eval_shape(lambda k: init(arch.generator, k), jax.random.PRNGKey(0))
-    pd, sd = jax.eval_shape(lambda k: init(arch.discriminator, k), jax.random.PRNGKey(1))
+    pg, sg = jax.eval_shape(lambda k: init(arch.generator, k, hw), jax.random.PRNGKey(0))
+    pd, sd = jax.eval_shape(lambda k: init(arch.discriminator, k, hw), jax.random.PRNGKey(1))
     images, _ = jax.eval_shape(lambda p, s, z: generator(arch, p, s, z, hw=hw), pg, sg, jnp.zeros((2, 100)))
     assert images.shape == (2, *image)
     logits, _ = jax.eval_shape(lambda p, s, x: discriminator(arch, p, s, x, hw=hw), pd, sd, images)
@@ -74,10 +74,10 @@ def test_describe_layers():
 
 
 def test_hardware_with_fine_levels_approaches_float():
-    pg, sg = init(TINY.generator, jax.random.PRNGKey(0))
-    pd, sd = init(TINY.discriminator, jax.random.PRNGKey(1))
-    z = jax.random.normal(jax.random.PRNGKey(2), (6, 4))
     hw = fine_hardware()
+    pg, sg = init(TINY.generator, jax.random.PRNGKey(0), hw)
+    pd, sd = init(TINY.discriminator, jax.random.PRNGKey(1), hw)
+    z = jax.random.normal(jax.random.PRNGKey(2), (6, 4))
     coarse = Hardware.from_dict({**hw.to_dict(), "levels_S": np.linspace(1e-4, 2e-4, 4).tolist()})
 
     @jax.jit
@@ -90,6 +90,26 @@ def test_hardware_with_fine_levels_approaches_float():
     np.testing.assert_allclose(fake_h, fake_f, atol=2e-3)
     np.testing.assert_allclose(logit_h, logit_f, atol=2e-3)
     assert not np.allclose(fake_coarse, fake_f, atol=2e-3)
+
+
+def test_converter_full_scales_are_state_calibrated_in_training_and_frozen_in_eval():
+    hw = Hardware.from_dict({**fine_hardware().to_dict(), "crossbar": {**fine_hardware().to_dict()["crossbar"],
+                                                                      "dac_bits": 6, "adc_bits": 6}})
+    pg, sg = init(TINY.generator, jax.random.PRNGKey(0), hw)
+    assert all(float(sg[s.name]["dac_full_scale"]) == 0 == float(sg[s.name]["adc_full_scale"]) for s in TINY.generator)
+    assert "g3" not in init(TINY.generator, jax.random.PRNGKey(0))[1]  # float: BN stats only
+    z = jax.random.normal(jax.random.PRNGKey(2), (6, 4))
+    _, trained = generator(TINY, pg, sg, z, hw=hw)
+    assert float(trained["g1"]["dac_full_scale"]) == pytest.approx(float(jnp.abs(z).max()), rel=1e-6)  # first batch
+    assert all(float(trained[s.name]["adc_full_scale"]) > 0 for s in TINY.generator)
+    _, frozen = generator(TINY, pg, trained, 3 * z, hw=hw, train=False)
+    for name in trained:
+        for key in ("dac_full_scale", "adc_full_scale", "mean"):
+            if key in trained[name]:
+                np.testing.assert_array_equal(frozen[name][key], trained[name][key])
+    _, again = generator(TINY, pg, trained, 3 * z, hw=hw)  # training: running average, momentum 0.1
+    expected = 0.9 * float(jnp.abs(z).max()) + 0.1 * float(jnp.abs(3 * z).max())
+    assert float(again["g1"]["dac_full_scale"]) == pytest.approx(expected, rel=1e-5)
 
 
 def test_batch_norm_running_stats_and_eval_mode():
@@ -163,12 +183,12 @@ def test_hardware_config_round_trip_and_hashable():
 def test_ablation_variants_put_only_their_part_on_the_devices():
     """hardware_synapses: coarse levels change the output, a changed DW curve does not;
     hardware_activations the reverse, and with exact curves it is the float pass (4 levels unused)."""
-    pg, sg = init(TINY.generator, jax.random.PRNGKey(0))
     z = jax.random.normal(jax.random.PRNGKey(2), (6, 4))
     x = np.linspace(-1.0, 1.0, 41)
     tables = DeviceTables(np.linspace(1e-4, 2e-4, 4), x, 0.5 * np.maximum(x, 0) ** 2, x, np.where(x > 0, x, 0.2 * x),
                           5.0, {"relu": 1e-13, "lrelu": 1e-13}, {"potentiation": 1e-15, "depression": 1e-15}, {})
     crossbar = CrossbarConfig(weight_scale=0.2)
+    pg, sg = init(TINY.generator, jax.random.PRNGKey(0), Hardware.from_tables(tables, crossbar))
     fake = {v: generator(TINY, pg, sg, z, hw=None if v == "float" else Hardware.from_tables(tables, crossbar, v))[0]
             for v in ("float", "hardware", "hardware_synapses", "hardware_activations")}
     for a, b in (("hardware_synapses", "float"), ("hardware_activations", "float"), ("hardware", "hardware_synapses"),

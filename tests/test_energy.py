@@ -7,16 +7,27 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from system.dcgan import Architecture, LayerSpec, architecture
+import jax
+import jax.numpy as jnp
+
+from system.crossbar import CrossbarConfig
+import system.energy as energy_module
+from system.dcgan import Hardware, LayerSpec, apply, init
+from system.deconv import zero_padded_input
 from system.energy import (
     EnergyConfig,
-    inference_energy,
-    layer_counts,
-    programmed_conductance,
+    backward_stats,
+    conductance_sums,
+    forward_stats,
+    layer_mapping,
+    layer_rows,
     run_energy,
-    training_energy,
+    totals,
+    utilisation,
+    zero_row_fractions,
 )
 from pipeline import io
+from tests.test_dcgan import TINY  # the 8x8 DCGAN of the DCGAN tests
 from pipeline.table_contract import TableError
 from pipeline.table_contract import write_table as contract_write_table
 from system.tables import load_device_tables
@@ -67,7 +78,7 @@ def test_relu_threshold_and_bias_energy(tmp_path):
     write_tables(tmp_path, relu_threshold=0.2, relu_bias_energy_J=7e-14)
     t = load_device_tables(tmp_path, 5.0)
     assert (t.relu_threshold, t.relu_bias_energy_J) == (0.2, 7e-14)
-    rows = inference_energy(SMALL, t, CFG)
+    rows = frame(layer_rows("generator", RELU_LAYER, "forward", np.zeros((1, 2)), 1, t, CFG, HW))
     bias = rows[rows["component"] == "activation_relu_bias_drive"]
     assert bias["count"].sum() == 12 and bias["energy_J"].sum() == pytest.approx(12 * t.relu_bias_energy_J)
     write_tables(tmp_path, relu_threshold=1.5)
@@ -91,30 +102,17 @@ def test_table_errors_name_the_file(tmp_path):
         load_device_tables(tmp_path, 5.0)
 
 
-# A hand-countable network: G dense 2 -> 12 (BN, ReLU), deconv (2,2,3) -> (4,4,1) k2 s2 p0 (tanh);
-# D conv (4,4,1) -> (2,2,2) k2 s2 p0 (Leaky ReLU), dense 8 -> 1 (logit).
-SMALL = Architecture(
-    "fashion_mnist", (4, 4, 1), 2,
-    (LayerSpec("g1", "dense", (2,), (12,), 0, 1, 0, 0, True, "relu"),
-     LayerSpec("g2", "deconv", (2, 2, 3), (4, 4, 1), 2, 2, 0, 0, False, "tanh")),
-    (LayerSpec("d1", "conv", (4, 4, 1), (2, 2, 2), 2, 2, 0, 0, False, "lrelu"),
-     LayerSpec("d2", "dense", (8,), (1,), 0, 1, 0, 0, False, "none")),
-)
-CFG = EnergyConfig(read_voltage_V=0.2, read_time_s=2e-9, dac_energy_J=1e-15, adc_energy_J=2e-15)
-E_READ = 0.2**2 * (7e-4 / 3) * 2e-9  # V^2 * mean level conductance * t
-E_RELU, E_LRELU, E_DAC, E_ADC = 3e-13, 5e-13, 1e-15, 2e-15
-
-
-def test_layer_counts_by_hand():
-    # g2: zero-inserted, padded axis [pad, x, 0, x, pad], windows of 2 cover it [1, 2, 2, 2, 1] times:
-    # taps per axis on pixels 4, on inserted zeros 2, on padding 2 -> 2-D: 16, 2*4*2 + 2*2 = 20, 64 - 36 = 28
-    g2 = layer_counts(SMALL.generator[1])
-    assert (g2.macs_input, g2.macs_inserted_zeros, g2.macs_padding_zeros) == (16 * 3, 20 * 3, 28 * 3)
-    assert (g2.dac, g2.adc, g2.inputs, g2.outputs) == (16 * 2 * 2 * 3, 16, 12, 16)
-    d1 = layer_counts(SMALL.discriminator[0])
-    assert (d1.macs_input, d1.macs_inserted_zeros, d1.macs_padding_zeros, d1.dac, d1.adc) == (32, 0, 0, 16, 8)
-    g1 = layer_counts(SMALL.generator[0])
-    assert (g1.macs_input, g1.macs_inserted_zeros, g1.dac, g1.adc) == (24, 0, 2, 12)
+LEVELS_S = [4e-4, 1e-4, 2e-4]  # normalised 0, 1/3, 1 (unsorted on purpose)
+CFG = EnergyConfig(read_voltage_V=0.2, read_time_s=2e-9, tile_rows=8, tile_columns=4, adc_fom_J=1e-15,
+                   dac_fom_J=2e-15, test_images=20, train_batches=1)
+HW = Hardware(tuple(LEVELS_S), CrossbarConfig(weight_scale=1.0, dac_bits=4, adc_bits=5), ((0.0, 1.0),) * 2,
+              ((0.0, 1.0),) * 2)
+DENSE = LayerSpec("g1", "dense", (3,), (2,), 0, 1, 0, 0, False, "none")
+RELU_LAYER = LayerSpec("g1", "dense", (2,), (12,), 0, 1, 0, 0, True, "relu")
+# rows 0-2; w > 0 programs G+ to the nearest level, G- stays at 1e-4 (and the reverse)
+W = np.array([[1 / 3, -1.0], [0.0, 1.0], [-1 / 3, 0.0]], np.float32)
+G_ROW = [2e-4 + 1e-4 + 1e-4 + 4e-4, 2e-4 + 4e-4 + 1e-4, 1e-4 + 2e-4 + 2e-4]  # sum over G+ and G- of each row (S)
+G_COLUMN = [3e-4 + 2e-4 + 3e-4, 5e-4 + 5e-4 + 2e-4]  # sum over the rows of each weight column (S)
 
 
 def small_tables(tmp_path):
@@ -122,70 +120,149 @@ def small_tables(tmp_path):
     return load_device_tables(tmp_path, 5.0)
 
 
-def test_inference_energy_by_hand(tmp_path):
-    frame = inference_energy(SMALL, small_tables(tmp_path), CFG)
-    assert list(frame.columns) == ["network", "layer", "pass", "component", "count", "energy_per_op_J", "source", "energy_J"]
-    by = frame.set_index(["layer", "component"])["count"]
-    assert by["g1", "crossbar_read"] == 2 * 24 and by["g1", "activation_relu"] == 12 and by["g1", "cmos_batchnorm"] == 12
-    assert (by["g2", "crossbar_read"], by["g2", "crossbar_read_inserted_zeros"], by["g2", "crossbar_read_padding_zeros"]) == (96, 120, 168)
-    assert by["g2", "cmos_tanh"] == 16
-    expected = E_READ * (48 + 96 + 120 + 168) + E_DAC * (2 + 192) + E_ADC * (12 + 16) + E_RELU * 12
-    assert frame["energy_J"].sum() == pytest.approx(expected, rel=1e-12)
-    np.testing.assert_allclose(frame["energy_J"], frame["count"] * frame["energy_per_op_J"])
-    assert (frame.loc[frame.component.str.startswith("cmos"), "energy_J"] == 0).all()
-    assert frame.loc[frame.component == "crossbar_read", "source"].str.contains("synapse_levels mean").all()
+def frame(rows):
+    return pd.DataFrame(rows, columns=["network", "layer", "pass", "component", "group", "count", "energy_per_op_J",
+                                       "source", "energy_J"])
 
 
-def test_training_energy_by_hand(tmp_path):
-    updates = pd.DataFrame({"network": ["generator", "generator", "discriminator", "discriminator"],
-                            "layer": ["g1", "g2", "d1", "d2"], "potentiation": [10, 4, 6, 0],
-                            "depression": [6, 2, 0, 8], "steps": 1, "images": 8})
-    frame = training_energy(SMALL, small_tables(tmp_path), CFG, updates)
-    g_forward = E_READ * (48 + 96 + 120 + 168) + E_DAC * (2 + 192) + E_ADC * (12 + 16) + E_RELU * 12
-    d_forward = E_READ * (64 + 16) + E_DAC * (16 + 8) + E_ADC * (8 + 1) + E_LRELU * 8
-    d_backward = (E_READ * 64 + E_DAC * 8 + E_ADC * 16) + 3 * (E_READ * 16 + E_DAC * 1 + E_ADC * 8)
-    g_backward = E_READ * 96 + E_DAC * 16 + E_ADC * 12  # g2 only: no gradient into z
-    updates_J = (10 + 4 + 6 + 0) / 8 * 2e-15 + (6 + 2 + 0 + 8) / 8 * 2e-15
-    expected = g_forward + 3 * d_forward + d_backward + g_backward + updates_J
-    assert frame["energy_J"].sum() == pytest.approx(expected, rel=1e-12)
-    per_pass = frame.groupby("pass")["energy_J"].sum()
-    assert per_pass["update"] == pytest.approx(updates_J, rel=1e-12)
-    assert per_pass["backward"] == pytest.approx(d_backward + g_backward, rel=1e-12)
-    assert not ((frame["layer"] == "g1") & (frame["pass"] == "backward")).any()
+def test_conductance_sums_of_the_programmed_devices():
+    row, column = conductance_sums(DENSE, W, LEVELS_S, 1.0)
+    np.testing.assert_allclose(row[:, 0], G_ROW, rtol=1e-6)
+    np.testing.assert_allclose(column, G_COLUMN, rtol=1e-6)
 
 
-def test_programmed_conductance(tmp_path):
-    params = {"g1": {"w": np.array([0.5, -1.0, 0.0, 0.1])}}
-    # normalised levels 0, 1/3, 1: 0.5 -> level 1 on G+, -1.0 -> level 2 on G-, the rest level 0
-    mean = programmed_conductance((SMALL.generator[0],), params, [4e-4, 1e-4, 2e-4], 1.0)
-    assert mean["g1"] == pytest.approx(0.5 * ((2e-4 + 3e-4) / 4 + (4e-4 + 3e-4) / 4))
-    conductance = {"g1": 1.5e-4, "g2": 3e-4}
-    frame = inference_energy(SMALL, small_tables(tmp_path), CFG, conductance)
-    read = frame[frame.component == "crossbar_read"].set_index("layer")
-    assert read.loc["g2", "energy_per_op_J"] == pytest.approx(0.04 * 3e-4 * 2e-9)
-    assert read.loc["g1", "source"].endswith("G (programmed mean of g1) * system.energy.read_time_s")
+def test_dense_read_energy_by_hand():
+    """Amplitude coding V = V_read q(x) / x_fs: x = (0.5, -1, 2) at full scale 1 drives (0.5, -1, 1) V_read
+    (2 saturates); 3 bits round 0.5 to 2/3 (step 1/3); one read costs t V_read^2 sum_i a_i^2 G_row[i]."""
+    row, _ = conductance_sums(DENSE, W, LEVELS_S, 1.0)
+    x = jnp.asarray([[0.5, -1.0, 2.0]])
+    ideal = forward_stats(DENSE, x, jnp.asarray(1.0), 0, row)
+    assert float(ideal[0]) == pytest.approx(0.25 * G_ROW[0] + G_ROW[1] + G_ROW[2], rel=1e-6)
+    assert float(ideal[1]) == 3  # non-zero driven rows
+    quantised = forward_stats(DENSE, x, jnp.asarray(1.0), 3, row)
+    assert float(quantised[0]) == pytest.approx(4 / 9 * G_ROW[0] + G_ROW[1] + G_ROW[2], rel=1e-6)
+    rows = frame(layer_rows("generator", DENSE, "forward", np.asarray([ideal]), 1, None, CFG, HW))
+    rows = rows.set_index("component")
+    expected_J = 2e-9 * 0.2**2 * (0.25 * 8e-4 + 7e-4 + 5e-4)  # 1.12e-13 J
+    assert rows.loc["crossbar_read", "energy_J"] == pytest.approx(expected_J, rel=1e-6)
+    assert rows.loc["crossbar_read", "count"] == 1 and rows.loc["crossbar_read", "group"] == "array_and_devices"
+    errors = backward_stats(jnp.asarray([[0.5, -1.0]]), jnp.asarray(1.0), 0, jnp.asarray(G_COLUMN))
+    assert float(errors[0]) == pytest.approx(0.25 * G_COLUMN[0] + G_COLUMN[1], rel=1e-6) and float(errors[1]) == 1.0
 
 
-def test_run_energy_reads_a_run_directory(tmp_path):
+def test_all_zero_input_costs_no_array_energy_but_its_cycles():
+    row, _ = conductance_sums(DENSE, W, LEVELS_S, 1.0)
+    stats = forward_stats(DENSE, jnp.zeros((5, 3)), jnp.asarray(1.0), 4, row)
+    assert float(stats[0]) == 0 and float(stats[1]) == 0
+    rows = frame(layer_rows("generator", DENSE, "forward", np.asarray([stats]), 5, None, CFG, HW))
+    rows = rows.set_index("component")
+    assert rows.loc["crossbar_read", "energy_J"] == 0 and rows.loc["crossbar_read", "count"] == 1  # 1 read, 1 tile
+    # a DAC converts zero codes too: 3 rows at 2e-15 J x 2^4
+    assert rows.loc["dac", "count"] == 3 and rows.loc["dac", "energy_J"] == pytest.approx(3 * 2e-15 * 16)
+
+
+def test_zero_padded_deconvolution_zeros_cost_no_array_energy_but_their_cycles():
+    """2x2 input, 4x4 kernel, stride 2, padding 1 -> 4x4 output: the zero-padded input is 7x7, per axis
+    [pad, pad, x, 0, x, pad, pad], covered by the 4 windows [1, 2, 3, 4, 3, 2, 1] times. Of 16 reads x 16
+    rows = 256 driven rows, (3 + 3)^2 = 36 hold a pixel, 6*4 + 4*6 + 4*4 = 64 an inserted zero, 156 padding."""
+    spec = LayerSpec("g2", "deconv", (2, 2, 1), (4, 4, 1), 4, 2, 1, 0, False, "tanh")
+    row, _ = conductance_sums(spec, np.zeros((4, 4, 1, 1), np.float32), LEVELS_S, 1.0)  # every device at 1e-4
+    np.testing.assert_allclose(row, 2e-4)
+    x = jnp.ones((1, 2, 2, 1))
+    energy, nonzero = (float(v) for v in forward_stats(spec, x, jnp.asarray(1.0), 0, row))
+    assert nonzero == 36 and energy == pytest.approx(36 * 2e-4, rel=1e-6)
+    explicit = np.asarray(zero_padded_input(x, 4, 2, 1))[0, :, :, 0]  # the same sum written out, read by read
+    by_read = sum((explicit[i:i + 4, j:j + 4] ** 2 * 2e-4).sum() for i in range(4) for j in range(4))
+    assert energy == pytest.approx(by_read, rel=1e-6)
+    assert zero_row_fractions(spec) == (64 / 256, 156 / 256)
+    m = layer_mapping(spec, 128, 128)
+    assert (m.reads, m.rows, m.cycles) == (16, 16, 16)
+    rows = frame(layer_rows("generator", spec, "forward", np.asarray([[energy, nonzero]]), 1, None, CFG, HW))
+    read = rows.set_index("component").loc["crossbar_read"]
+    assert read["count"] == 16 * 2  # 16 reads x 2 row tiles of 8 rows (CFG): every read's cycles, zeros or not
+    assert read["energy_J"] == pytest.approx(2e-9 * 0.04 * 36 * 2e-4, rel=1e-6)
+
+
+def test_conversions_of_a_layer_spanning_2x2_tiles():
+    """dense 10 -> 3 on 8 x 4 tiles: 10 rows -> 2 row tiles, 6 device columns -> 2 column tiles."""
+    spec = LayerSpec("d2", "dense", (10,), (3,), 0, 1, 0, 0, False, "none")
+    m = layer_mapping(spec, 8, 4)
+    assert (m.row_tiles, m.column_tiles, m.cycles) == (2, 2, 4)
+    assert m.cell_utilisation == pytest.approx(10 * 6 / (4 * 8 * 4))
+    stats = np.asarray([[1e-3, 10.0], [1e-3, 10.0], [1e-3, 10.0]])  # three forward passes (as D in training)
+    fwd = frame(layer_rows("discriminator", spec, "forward", stats, 1, None, CFG, HW)).set_index("component")
+    dac_J, adc_J = 2e-15 * 2**4, 1e-15 * 2**5
+    assert fwd.loc["dac", "count"] == 3 * 10 and fwd.loc["dac", "energy_J"] == pytest.approx(30 * dac_J)
+    assert fwd.loc["adc", "count"] == 3 * 3 * 2 and fwd.loc["adc", "energy_J"] == pytest.approx(18 * adc_J)
+    assert fwd.loc["crossbar_read", "count"] == 3 * 4
+    assert fwd.loc["crossbar_read", "energy_J"] == pytest.approx(2e-9 * 0.04 * 3e-3)
+    assert fwd.loc["cmos_partial_sum_add", "count"] == 3 * 3 and fwd.loc["cmos_partial_sum_add", "energy_J"] == 0
+    bwd = frame(layer_rows("discriminator", spec, "backward", stats[:1], 1, None, CFG, HW)).set_index("component")
+    assert bwd.loc["dac", "count"] == 3 and bwd.loc["adc", "count"] == 10 * 2 and bwd.loc["crossbar_read", "count"] == 4
+    both = pd.concat([fwd, bwd]).reset_index()
+    periphery = totals(both)["with_periphery"] - totals(both)["array_and_devices"]
+    assert periphery == pytest.approx((30 + 3) * dac_J + (18 + 20) * adc_J)
+    assert totals(both)["array_and_devices"] == pytest.approx(2e-9 * 0.04 * 4e-3)
+
+
+def test_ideal_converters_cost_nothing():
+    ideal = Hardware(HW.levels_S, CrossbarConfig(weight_scale=1.0), HW.relu, HW.lrelu)
+    rows = frame(layer_rows("generator", DENSE, "forward", np.ones((1, 2)), 1, None, CFG, ideal)).set_index("component")
+    assert rows.loc["dac", "energy_J"] == 0 and rows.loc["adc", "energy_J"] == 0 and rows.loc["dac", "count"] == 3
+
+
+def test_run_energy_traces_a_run_directory(tmp_path, monkeypatch):
+    """A run of the 8x8 DCGAN with random weights, calibrated on one batch: the traced breakdowns have the
+    counted cycles and conversions, the passes of a training step, and the update energies."""
+    monkeypatch.setattr(energy_module, "architecture", lambda dataset, latent_dim=100: TINY)
     tables = small_tables(tmp_path)
-    arch = architecture("fashion_mnist")
-    rng = np.random.default_rng(0)
-    params_g, params_d = ({s.name: {"w": rng.normal(0, 0.02, s.weight_shape).astype(np.float32)} for s in layers}
-                          for layers in (arch.generator, arch.discriminator))
+    arch = TINY
+    hw = Hardware.from_tables(tables, CrossbarConfig(weight_scale=0.05, dac_bits=6, adc_bits=6))
     run = tmp_path / "run"
     run.mkdir()
-    hardware = {"levels_S": [1e-4, 2e-4, 4e-4], "crossbar": {"weight_scale": 0.05}}
-    (run / "config.json").write_text(json.dumps({"dataset": "fashion_mnist", "variant": "hardware",
-                                                 "system": {"latent_dim": 100}, "hardware": hardware}))
-    for network, params in (("generator", params_g), ("discriminator", params_d)):
+    rng = np.random.default_rng(0)
+    images = (rng.random((16, 8, 8)) * 255).astype(np.uint8)
+    z = jnp.asarray(rng.standard_normal((8, 4)), jnp.float32)
+    params_g, state_g = init(arch.generator, jax.random.PRNGKey(0), hw)
+    params_d, state_d = init(arch.discriminator, jax.random.PRNGKey(1), hw)
+
+    @jax.jit
+    def calibrate(state_g, state_d):  # training passes: BN running stats and converter full scales
+        fake, state_g = apply(arch.generator, params_g, state_g, z, hw=hw)
+        return state_g, apply(arch.discriminator, params_d, state_d, fake, hw=hw)[1]
+
+    for _ in range(40):
+        state_g, state_d = calibrate(state_g, state_d)
+    (run / "config.json").write_text(json.dumps({"dataset": "fashion_mnist", "variant": "hardware", "seed": 0,
+                                                 "system": {"latent_dim": 4, "batch_size": 8},
+                                                 "hardware": hw.to_dict()}, default=float))
+    for network, params, state in (("generator", params_g, state_g), ("discriminator", params_d, state_d)):
         with open(run / f"{network}.pkl", "wb") as f:
-            pickle.dump({"params": params, "state": {}}, f)
-    pd.DataFrame({"network": "generator", "layer": ["g1", "g2", "g3"], "potentiation": 5, "depression": 5,
-                  "steps": 1, "images": 128}).to_csv(run / "update_counts.csv", index=False)
-    testing, training = run_energy(run, tables, CFG)
-    assert set(testing["layer"]) == {"g1", "g2", "g3"} and testing["energy_J"].sum() > 0
-    assert training["energy_J"].sum() > testing["energy_J"].sum()
-    assert testing[testing.component == "crossbar_read"]["source"].str.contains("programmed mean").all()
+            pickle.dump({"params": jax.tree.map(np.asarray, params), "state": jax.tree.map(np.asarray, state)}, f)
+    pd.DataFrame({"network": ["generator"] * 3 + ["discriminator"] * 3, "layer": ["g1", "g2", "g3", "d1", "d2", "d3"],
+                  "potentiation": 5, "depression": 3, "steps": 1, "images": 8}).to_csv(run / "update_counts.csv",
+                                                                                     index=False)
+    cfg = EnergyConfig(0.1, 1e-9, 128, 128, 1e-15, 1e-15, test_images=20, train_batches=1)
+    testing, training, tiles = run_energy(run, tables, cfg, images)
+
+    read = testing[testing.component == "crossbar_read"].set_index("layer")
+    for spec in arch.generator:
+        assert read.loc[spec.name, "count"] == layer_mapping(spec, 128, 128).cycles
+    assert (read["energy_J"] > 0).all() and set(testing["pass"]) == {"forward"}
+    assert tiles.set_index("layer").loc["g2", "inserted_zero_row_fraction"] == zero_row_fractions(arch.generator[1])[0]
+    pixels = 1 - tiles["inserted_zero_row_fraction"] - tiles["padding_zero_row_fraction"]
+    assert (tiles["nonzero_row_fraction"] <= pixels + 1e-9).all()
+    assert utilisation(tiles)["array_cycles_per_image"] == read["count"].sum()
+    train_read = training[training.component == "crossbar_read"].set_index(["layer", "pass"])["count"]
+    d1 = layer_mapping(arch.discriminator[0], 128, 128).cycles
+    assert train_read["d1", "forward"] == 3 * d1 and train_read["d1", "backward"] == d1  # G step only
+    assert train_read["d2", "backward"] == 3 * layer_mapping(arch.discriminator[1], 128, 128).cycles
+    assert ("g1", "backward") not in train_read.index and train_read["g2", "backward"] > 0  # no gradient into z
+    updates = training[training["pass"] == "update"]
+    assert updates.loc[updates.component == "update_potentiation", "energy_J"].sum() == pytest.approx(6 * 5 / 8 * 2e-15)
+    assert totals(training)["array_and_devices"] > totals(testing)["array_and_devices"] > 0
+    assert totals(testing)["with_periphery"] > totals(testing)["array_and_devices"]
+    assert set(training["group"]) == {"array_and_devices", "periphery", "cmos_unmodelled"}
     with pytest.raises(ValueError, match="float run"):
         (run / "config.json").write_text(json.dumps({"variant": "float"}))
-        run_energy(run, tables, CFG)
+        run_energy(run, tables, cfg, images)

@@ -19,13 +19,15 @@ REASON = "FID Inception weights not found at /x/pt_inception-2015.pth (torch hub
 def write_metrics(tmp_path):
     """metrics.json of a float run (no energy, no FID) and a hardware run (energy, no FID), as the evaluate rule."""
     files = []
-    for variant, test_J, train_J in (("float", None, None), ("hardware", 697.4e-9, 1789.6e-9)):
+    for variant, energy_J in (("float", {}), ("hardware", {
+            "test_energy_array_and_devices_J_per_image": 69.74e-9, "test_energy_with_periphery_J_per_image": 697.4e-9,
+            "train_energy_array_and_devices_J_per_image": 178.96e-9,
+            "train_energy_with_periphery_J_per_image": 1789.6e-9, "test_array_cycles_per_image": 2450})):
         path = tmp_path / f"{variant}.json"
         path.write_text(json.dumps({
             "dataset": "fashion_mnist", "variant": variant, "n_samples": 2000, "fid": None,
             "fid_skipped_because": REASON, "classifier_fd": 12.345, "classifier_kid": 0.01234,
-            "classifier_kid_std": 0.00056, "test_energy_J_per_image": test_J, "train_energy_J_per_image": train_J,
-            "train_images_per_s": 700.0, "generation_images_per_s": 5000.0}))
+            "classifier_kid_std": 0.00056, **energy_J, "train_images_per_s": 700.0, "generation_images_per_s": 5000.0}))
         files.append(path)
     return build_summary(files)
 
@@ -36,8 +38,12 @@ def test_summary_columns_carry_kid_std_and_why_fid_is_missing(tmp_path):
             "reference_train_energy_nJ_per_image"} <= set(summary.columns) and "kid" not in summary.columns
     hardware = summary.set_index("variant").loc["hardware"]
     assert hardware["classifier_kid_std"] == 0.00056 and hardware["fid_missing_reason"] == REASON
-    assert hardware["test_energy_nJ_per_image"] == pytest.approx(697.4)
+    assert hardware["test_energy_with_periphery_nJ_per_image"] == pytest.approx(697.4)
+    assert hardware["train_energy_array_and_devices_nJ_per_image"] == pytest.approx(178.96)
     assert hardware["reference_train_energy_nJ_per_image"] == pytest.approx(14.97)
+    assert hardware["test_array_cycles_per_image"] == 2450
+    assert summary.set_index("variant").loc["float", ["test_energy_with_periphery_nJ_per_image",
+                                                       "test_array_cycles_per_image"]].isna().all()
 
 
 def test_three_significant_figures_alike_for_every_magnitude():
@@ -53,8 +59,11 @@ def test_rst_table_sets_each_run_beside_the_reference_and_says_why_fid_is_empty(
     assert rows["quantity"] == ["float", "hardware", "reference"]
     assert rows["FID"] == ["n/a", "n/a", "27.5"]
     assert rows["classifier KID (mean +/- std)"] == ["0.0123 +/- 5.60e-04", "0.0123 +/- 5.60e-04", ""]
-    assert rows["test energy (nJ/image)"] == ["n/a", "697", "4.9"]
-    assert rows["training energy (nJ/image)"] == ["n/a", "1790", "14.97"]
+    assert rows["test energy, array and devices (nJ/image)"] == ["n/a", "69.7", "4.9"]
+    assert rows["test energy with DAC and ADC (nJ/image)"] == ["n/a", "697", ""]
+    assert rows["training energy, array and devices (nJ/image)"] == ["n/a", "179", "14.97"]
+    assert rows["training energy with DAC and ADC (nJ/image)"] == ["n/a", "1790", ""]
+    assert rows["array cycles per generated image"] == ["n/a", "2450", ""]
     assert f"FID is empty: {REASON}" in html  # the markup characters of the reason are escaped, not interpreted
     assert "No energy for float" in html
 
@@ -66,11 +75,17 @@ def test_summary_plot_marks_references_only_on_bars_and_says_why_fid_is_missing(
     assert any(REASON in text.get_text().replace("\n", " ") for text in quality.texts)
     bars = sorted(round(p.get_x() + p.get_width() / 2, 6) for p in energy_ax.patches)
     marks = sorted(round(x, 6) for c in energy_ax.collections for x, _ in c.get_offsets())
-    assert bars == marks == [0.8, 1.2]  # the hardware run only: the float run has no energy
+    assert bars == [0.7, 0.9, 1.1, 1.3]  # the hardware run only (the float run has no energy): two totals each
+    assert marks == [0.7, 1.1]  # the reference beside the array-and-devices totals, its scope
     assert energy_ax.get_yscale() == "log"
 
 
 def write_breakdown(path, rows):
+    """rows: phase, network, layer, pass, component, count, energy per op, source, energy (the group follows from
+    the component)."""
+    groups = {"crossbar_read": "array_and_devices", "activation_relu": "array_and_devices", "adc": "periphery",
+              "update_potentiation": "array_and_devices"}
+    rows = [[*r[:5], groups[r[4]], *r[5:]] for r in rows]
     frame = pd.DataFrame(rows, columns=["phase", *energy.COLUMNS])
     frame.to_csv(path, index=False)
     return path
@@ -80,25 +95,28 @@ def test_components_sum_over_layers_with_shares_and_sources(tmp_path):
     rows = [["test", "generator", "g1", "forward", "crossbar_read", 10, 1e-12, "src A", 1e-11],
             ["test", "generator", "g2", "forward", "crossbar_read", 30, 1e-12, "src B", 3e-11],
             ["test", "generator", "g1", "forward", "activation_relu", 4, 1.5e-12, "activation_energy", 6e-12],
+            ["test", "generator", "g2", "forward", "adc", 2, 2e-12, "adc FOM", 4e-12],
             ["train", "generator", "g1", "update", "update_potentiation", 0.5, 2e-15, "synapse_update", 1e-15]]
     files = {"fashion_mnist": write_breakdown(tmp_path / "energy.csv", rows),
              "anime_faces": write_breakdown(tmp_path / "float.csv", [])}
     table = energy_by_component(files)
     assert set(table["dataset"]) == {"fashion_mnist"}  # an empty breakdown (no device energy) is skipped
     test = table[table["phase"] == "test"].set_index("component")
-    assert list(test.index) == ["crossbar_read", "activation_relu"]  # largest first
+    assert list(test.index) == ["crossbar_read", "activation_relu", "adc"]  # largest first
     assert test.loc["crossbar_read", "energy_nJ_per_image"] == pytest.approx(0.04)
     assert test.loc["crossbar_read", "count"] == 40 and test.loc["crossbar_read", "sources"] == "src A; src B"
-    assert test["energy_nJ_per_image"].sum() == pytest.approx(sum(r[-1] for r in rows[:3]) * 1e9)
-    assert test["share"].sum() == pytest.approx(1.0) and test.loc["activation_relu", "share"] == pytest.approx(6 / 46)
+    assert test.loc["adc", "group"] == "periphery" and test.loc["crossbar_read", "group"] == "array_and_devices"
+    assert test["energy_nJ_per_image"].sum() == pytest.approx(sum(r[-1] for r in rows[:4]) * 1e9)
+    assert test["share"].sum() == pytest.approx(1.0) and test.loc["activation_relu", "share"] == pytest.approx(6 / 50)
     figure = plot_energy_breakdown({"fashion_mnist": files["fashion_mnist"]}, tmp_path / "breakdown.png")
     assert (tmp_path / "breakdown.png").stat().st_size > 5000
     # the titles carry the phase totals with 3 significant figures; a log axis shows the small components
-    assert [ax.get_title() for ax in figure.axes] == ["fashion_mnist, test: 0.0460 nJ/image",
-                                                      "fashion_mnist, train: 1.00e-06 nJ/image"]
+    assert [ax.get_title() for ax in figure.axes] == [
+        "fashion_mnist, test: 0.0460 nJ/image array and devices,\n0.0500 with DAC and ADC",
+        "fashion_mnist, train: 1.00e-06 nJ/image array and devices,\n1.00e-06 with DAC and ADC"]
     assert all(ax.get_xscale() == "log" for ax in figure.axes)
     test_bars = [p.get_width() for p in figure.axes[0].patches if p.get_width() > 0]
-    assert sorted(test_bars) == pytest.approx([0.006, 0.01, 0.03])  # g1: read and activation, g2: read
+    assert sorted(test_bars) == pytest.approx([0.004, 0.006, 0.01, 0.03])  # g1: read, activation; g2: read, ADC
 
 
 def test_training_curves_show_losses_and_checkpoint_scores_per_variant(tmp_path):

@@ -29,8 +29,8 @@ OUTPUTS = ("config.json", "generator.pkl", "discriminator.pkl", "history.csv", "
 def config(epochs=2, every=4):
     return {"latent_dim": 4, "batch_size": 8, "learning_rate": 2e-3, "beta1": 0.5, "epochs": {"fashion_mnist": epochs},
             "max_train_images": 0, "checkpoint_every_steps": every, "checkpoint_metric_samples": 16,
-            "crossbar": {"weight_scale": 0.05, "variation_sigma": 0.0, "read_noise_sigma": 0.0, "dac_bits": 0,
-                         "adc_bits": 0}}
+            "crossbar": {"weight_scale": 0.05, "variation_sigma": 0.0, "read_noise_sigma": 0.0, "dac_bits": 8,
+                         "adc_bits": 8}}
 
 
 @pytest.fixture(autouse=True)
@@ -41,6 +41,11 @@ def tiny_architecture(monkeypatch):
 def pixels(images):
     """Raw pixels as the features of the checkpoint score (the workflow passes the classifier's)."""
     return np.asarray(images).reshape(len(images), -1)
+
+
+def unpickle(path):
+    with open(path, "rb") as f:
+        return pickle.load(f)
 
 
 def params_of(outdir):
@@ -122,6 +127,31 @@ def test_killed_run_resumes_to_the_uninterrupted_result(tmp_path, monkeypatch):
     assert whole["classifier_fd"].notna().sum() == 2  # the checkpoint scores are continued too
 
 
+def test_killed_hardware_run_resumes_with_its_converter_full_scales(tmp_path, monkeypatch):
+    """The DAC / ADC full scales are state: checkpointed, resumed, saved in generator.pkl and
+    discriminator.pkl, and the resumed run equals the uninterrupted one."""
+    train(config(epochs=1, every=2), "fashion_mnist", "hardware", IMAGES, TABLES, tmp_path / "whole", seed=0)
+    save = train_module._save_checkpoint
+
+    def save_then_die(path, state):
+        save(path, state)
+        raise Killed
+
+    monkeypatch.setattr(train_module, "_save_checkpoint", save_then_die)
+    with pytest.raises(Killed):
+        train(config(epochs=1, every=2), "fashion_mnist", "hardware", IMAGES, TABLES, tmp_path / "resumed", seed=0)
+    with open(tmp_path / "resumed" / "checkpoint.pkl", "rb") as f:
+        assert float(pickle.load(f)["carry"]["state_d"]["d1"]["dac_full_scale"]) > 0
+    monkeypatch.setattr(train_module, "_save_checkpoint", save)
+    train(config(epochs=1, every=2), "fashion_mnist", "hardware", IMAGES, TABLES, tmp_path / "resumed", seed=0)
+    for network in ("generator", "discriminator"):
+        whole, resumed = (unpickle(tmp_path / d / f"{network}.pkl") for d in ("whole", "resumed"))
+        assert all(float(s["dac_full_scale"]) > 0 and float(s["adc_full_scale"]) > 0 for s in whole["state"].values())
+        for a, b in zip(jax.tree.leaves((whole["params"], whole["state"])),
+                        jax.tree.leaves((resumed["params"], resumed["state"]))):
+            np.testing.assert_array_equal(a, b)
+
+
 def test_hardware_run_counts_level_updates(tmp_path):
     train(config(epochs=1, every=2), "fashion_mnist", "hardware", IMAGES, TABLES, tmp_path, seed=0)
     history = pd.read_csv(tmp_path / "history.csv")
@@ -174,7 +204,7 @@ def test_more_epochs_continue_and_fewer_epochs_start_afresh(tmp_path):
 
 def test_nan_loss_stops_and_keeps_the_last_good_checkpoint(tmp_path, monkeypatch):
     train(config(epochs=1, every=3), "fashion_mnist", "float", IMAGES, None, tmp_path, seed=0)
-    monkeypatch.setattr(train_module, "_bce", lambda logits, target: logits.sum() * np.nan)
+    monkeypatch.setattr(train_module, "bce", lambda logits, target: logits.sum() * np.nan)
     make_train_step.cache_clear()
     try:
         with pytest.raises(FloatingPointError, match="step 4"):

@@ -106,6 +106,7 @@ rule evaluate:
     params:
         metrics=stable(config["system"]["metrics"]),
         energy=stable(config["system"]["energy"]),
+        crossbar=stable(config["crossbar"]),  # tiles, read voltage and time
         network_lrelu_curvature_ratio=config["dw_activation"]["network_lrelu_curvature_ratio"],
         seed=config["seed"],
         tables_dir=TABLES_DIR,

@@ -1,4 +1,6 @@
-"""Rule evaluate: sample quality (Frechet distances, KID) and energy per image of one trained DCGAN."""
+"""Rule evaluate: sample quality (Frechet distances, KID) and energy per image of one trained DCGAN (hardware variant:
+energy.csv, and in metrics.json the two energy totals per image for testing and training, the array cycles per
+generated image, the tiles' utilisation, and the tiles table of the generator)."""
 import json
 import time
 from pathlib import Path
@@ -43,12 +45,19 @@ except FileNotFoundError as error:
 scores = metrics.evaluate_samples(real, fake, feature_fns, subset_size=min(1000, n // 2), seed=params.seed)
 
 breakdown = pd.DataFrame(columns=["phase", *energy.COLUMNS])
+energy_metrics = {}
 if variant == "hardware":  # the float baseline and the ablations have no device energy model
     tables = load_device_tables(Path(params.tables_dir), params.network_lrelu_curvature_ratio)
-    test, training = energy.run_energy(outdir, tables, energy.EnergyConfig.from_config(params.energy))
+    train_images = load_images(dataset, data_dir, limit=setup["system"]["max_train_images"])  # as the train rule
+    energy_config = energy.EnergyConfig.from_config(params.crossbar, params.energy)
+    test, training, tiles = energy.run_energy(outdir, tables, energy_config, train_images)
     breakdown = pd.concat([test.assign(phase="test"), training.assign(phase="train")])[breakdown.columns]
+    for phase, frame in (("test", test), ("train", training)):
+        for total, joules in energy.totals(frame).items():  # NaN: a missing device energy
+            energy_metrics[f"{phase}_energy_{total}_J_per_image"] = joules
+    energy_metrics.update({f"test_{k}": v for k, v in energy.utilisation(tiles).items()})
+    energy_metrics["test_tiles"] = tiles.to_dict("records")
 write_csv(Path(snakemake.output.energy), breakdown)
-per_image = breakdown.groupby("phase")["energy_J"].apply(lambda e: e.sum(skipna=False))  # NaN: a missing device energy
 
 write_json(Path(snakemake.output.metrics), {
     "dataset": dataset, "variant": variant, "n_samples": int(len(fake)),
@@ -58,8 +67,7 @@ write_json(Path(snakemake.output.metrics), {
     "classifier_fd": scores.get("classifier", {}).get("frechet_distance"),
     "classifier_kid": scores.get("classifier", {}).get("kid_mean"),
     "classifier_kid_std": scores.get("classifier", {}).get("kid_std"),
-    "test_energy_J_per_image": float(per_image["test"]) if "test" in per_image else None,
-    "train_energy_J_per_image": float(per_image["train"]) if "train" in per_image else None,
+    **energy_metrics,
     "train_images_per_s": train.training_throughput(Path(snakemake.input.history), setup["system"]["batch_size"]),
     "generation_images_per_s": generation_images_per_s,
     "scores": scores,
