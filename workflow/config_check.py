@@ -170,6 +170,9 @@ def check_devices(config: dict) -> None:
     if syn.get("position_jitter_m", 0.0) >= pitch / 2:
         raise ConfigError(f"synapse.position_jitter_m: {syn['position_jitter_m']:g} m is not below half the "
                           f"skyrmion pitch ({pitch / 2:g} m)")
+    if not syn["pinning"]["radius_m"] < pitch / 2:
+        raise ConfigError(f"synapse.pinning.radius_m: {syn['pinning']['radius_m']:g} m is not below half the "
+                          f"skyrmion pitch ({pitch / 2:g} m): neighbouring pinning disks would merge")
     if not syn["mtj"]["pillar_radius_m"] <= pitch / 2:
         raise ConfigError(f"synapse.mtj.pillar_radius_m: {syn['mtj']['pillar_radius_m']:g} m is above half the "
                           f"skyrmion pitch ({pitch / 2:g} m): neighbouring pillars would overlap")
