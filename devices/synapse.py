@@ -384,8 +384,8 @@ def run_stage(params: SynapseParams, engine_name: str, outdir: Path, seed: int, 
     geom = geometry(params)
     first = next(iter(results.values()))
     radius = None
-    if 1 in results and measure.skyrmion_count(results[1].m, region=geom.mtj_mask()) == 1:
-        radius = measure.skyrmion_radius(results[1].m, region=geom.mtj_mask())
+    if 1 in results and measure.skyrmion_count(results[1].m, region=geom.mtj_half_mask()) == 1:
+        radius = measure.skyrmion_radius(results[1].m, region=geom.mtj_half_mask())
 
     io.write_csv(outdir / "levels.csv", levels[["level", "sample", "n_skyrmions", "topological_charge", "mz_mean",
                                                 "conductance_S"]])
