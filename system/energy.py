@@ -17,7 +17,8 @@ count). Backward reads apply the error vector delta (C_out per output position) 
 of the transposed array: t_read sum_j V_j^2 sum_i G_ij, V_j = V_read q(delta_j) / delta_fs with
 the error's own full scale, calibrated per layer as max |delta| over the traced batches.
 
-Periphery, per image: DAC, one conversion per row per read (zero codes included); ADC, one per
+Periphery, per image: DAC, one conversion per row per read that holds an input pixel (zero codes
+included; the rows of inserted and padding zeros are zero by construction and grounded, not converted); ADC, one per
 weight column (the pair is subtracted in analog) per row tile per read, the row tiles' partial
 sums added digitally. Backward: DAC one per weight column per read, ADC one per row per column
 tile per read. Energy per conversion = FOM 2^bits (config ``system.energy``; 0 for an ideal,
@@ -284,7 +285,8 @@ def layer_rows(network: str, spec: LayerSpec, pass_: str, stats: np.ndarray, ima
     add("crossbar_read", ARRAY, times * m.cycles, read_J / (times * m.cycles), _read_source(pass_))
     bits = hw.crossbar
     forward = pass_ == "forward"
-    add("dac", PERIPHERY, times * m.reads * (m.rows if forward else m.columns),
+    inserted, padding = zero_row_fractions(spec) if forward else (0.0, 0.0)
+    add("dac", PERIPHERY, times * (round(m.reads * m.rows * (1 - inserted - padding)) if forward else m.reads * m.columns),
         conversion_energy_J(cfg.dac_fom_J, bits.dac_bits),
         f"system.energy.dac_fom_J_per_conversion_step * 2^{bits.dac_bits} (system.crossbar.dac_bits)")
     add("adc", PERIPHERY, times * m.reads * (m.columns * m.row_tiles if forward else m.rows * m.column_tiles),

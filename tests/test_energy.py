@@ -181,6 +181,9 @@ def test_zero_padded_deconvolution_zeros_cost_no_array_energy_but_their_cycles()
     read = rows.set_index("component").loc["crossbar_read"]
     assert read["count"] == 16 * 2  # 16 reads x 2 row tiles of 8 rows (CFG): every read's cycles, zeros or not
     assert read["energy_J"] == pytest.approx(2e-9 * 0.04 * 36 * 2e-4, rel=1e-6)
+    # the DAC converts the 36 driven rows that hold a pixel; inserted and padding zeros are grounded
+    dac = rows.set_index("component").loc["dac"]
+    assert dac["count"] == 36 and dac["energy_J"] == pytest.approx(36 * 2e-15 * 16)
 
 
 def test_conversions_of_a_layer_spanning_2x2_tiles():
