@@ -17,7 +17,7 @@ def test_the_default_config_builds_both_devices():
     syn = SynapseParams.from_config(CONFIG["synapse"])
     dw = DWActivationParams.from_config(CONFIG["dw_activation"])
     assert syn.n_sites == 63 and syn.material.Ku_J_per_m3 == 0.8e6 and syn.barrier.width_m == 15e-9
-    assert syn.update.current_densities_A_per_m2 == (4e11, 6e11, 8e11, 1e12)
+    assert syn.update.current_densities_A_per_m2 == (8e11, 1e12, 1.5e12)
     assert dw.device_settings == [("relu", 100.0), ("lrelu", 5.0), ("lrelu", 15.0), ("lrelu", 100.0)]
     assert dw.material.Ku_J_per_m3 is None and dw.anisotropy.Ku_max_J_per_m3 == 4e6
     with pytest.raises(dataclasses.FrozenInstanceError):

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from devices import mtj, tables
+from devices import crossbar, mtj, tables
 from pipeline import io
 from pipeline.table_contract import TABLE_NAMES, TABLES, TableError, read_table, setting_key, write_table
 
@@ -21,6 +21,9 @@ CONTRACT = {  # spelled out here so that a change of the contract shows in this 
 DW = {"track": {"length_m": 256e-9, "width_m": 32e-9}, "heavy_metal": {"resistivity_ohm_m": 2e-7, "thickness_m": 5e-9},
       "read": {"voltage_V": 0.1, "time_s": 1e-9}}
 J = np.linspace(-4e11, 4e11, 9)
+CROSSBAR = {"tile_rows": 4, "tile_columns": 4, "read_voltage_V": 0.1, "read_time_s": 1e-9, "max_ir_drop_fraction": 0.1,
+            "wire": {"width_m": 100e-9, "aspect_ratio": 1.7, "resistivity_ohm_m": 2.37e-8}}
+GEOMETRY = {"length_m": 200e-9, "mtj_area_m2": 4 * np.pi * 1e-16, "pitch_m": 40e-9, "n_rows": 2, "n_cols": 2}
 
 
 def transfer_rows(device, ratio, g0=1e-3, dg=1e-4):
@@ -49,7 +52,7 @@ def stage_dirs(tmp_path):
         for name, frame in files.items():
             io.write_csv(folder / name, frame)
         io.write_json(folder / "run.json", {"engine": "magnumnp", "engine_version": "magnum.np 2.2.0",
-                                            "lane": {"heavy_metal_volume_m3": 1e-23},
+                                            "lane": {"heavy_metal_volume_m3": 1e-23}, "geometry": GEOMETRY,
                                             "pulse_s": 1e-9, "pulse_definition": "fixed for the test"})
     return syn, dw
 
@@ -58,7 +61,7 @@ def stage_dirs(tmp_path):
 def built(stage_dirs, tmp_path):
     syn, dw = stage_dirs
     out = tmp_path / "tables"
-    tables.build_tables(syn, dw, {}, DW, out, {"config_hash": "abc", "git_commit": "unknown"})
+    tables.build_tables(syn, dw, {}, DW, CROSSBAR, out, {"config_hash": "abc", "git_commit": "unknown"})
     return out
 
 
@@ -163,7 +166,7 @@ def test_relu_threshold_and_bias_energy_columns(stage_dirs, tmp_path):
     relu["conductance_S"] = 1e-3 + 1e-4 * np.maximum(J / J.max() - 0.3, 0)
     io.write_csv(dw / "transfer.csv", pd.concat([relu, transfer_rows("lrelu", 5.0)]))
     out = tmp_path / "thresholded"
-    tables.build_tables(syn, dw, {}, DW, out, {})
+    tables.build_tables(syn, dw, {}, DW, CROSSBAR, out, {})
     energy, _ = read_table(out, "activation_energy")
     _, transfer_meta = read_table(out, "activation_transfer")
     row = energy.set_index("device").loc["relu"]
@@ -215,3 +218,19 @@ def test_contract_errors_name_the_file_and_the_column(built, tmp_path):
     (tmp_path / "synapse_levels.json").unlink()
     with pytest.raises(TableError, match="device table file missing: .*synapse_levels.json"):
         read_table(tmp_path, "synapse_levels")
+
+
+def test_design_rule_figures_in_the_sidecar_and_a_broken_rule_writes_nothing(stage_dirs, built, tmp_path):
+    """4-cell lines of 200 nm cells (0.279 ohm each) at G_max = 1 mS: drop 0.279 * 1e-3 * 10 = 0.0028 of V_read.
+    On 128-cell lines the same synapse drops 2.3 V_read: the stage stops before writing a table."""
+    _, meta = read_table(built, "synapse_levels")
+    rule = meta["fitted"]["crossbar_design_rule"]
+    r = 2.37e-8 * 200e-9 / (100e-9 * 170e-9)
+    assert rule["holds"] and rule["ir_drop_fraction"] == pytest.approx(r * 1e-3 * 4 * 5 / 2, rel=1e-3)
+    assert meta["fitted"]["dynamic_range"] == pytest.approx(1e-5 * 3 ** 1.1 / (1e-3 + 5e-8), rel=1e-9)  # level means
+    assert meta["fitted"]["strictly_monotonic"]
+    syn, dw = stage_dirs
+    out = tmp_path / "broken"
+    with pytest.raises(crossbar.DesignRuleError, match="^synapse.mtj.RA_ohm_um2: "):
+        tables.build_tables(syn, dw, {}, DW, {**CROSSBAR, "tile_rows": 128, "tile_columns": 128}, out, {})
+    assert not out.exists() or not any(out.iterdir())
