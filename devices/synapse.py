@@ -421,9 +421,10 @@ def _plot_levels(path, levels: pd.DataFrame) -> None:
     fig, (ax, spread) = plt.subplots(1, 2, figsize=(12, 4.5))
     ax.plot(stats.index, stats["mean"] * 1e3, "o-", ms=4, label="ensemble mean")
     ax.plot(levels["level"], levels["conductance_S"] * 1e3, "k.", ms=3, label="relaxed states")
-    on_off = stats["mean"].max() / stats["mean"].min()
+    g_max, g_min = stats["mean"].max(), stats["mean"].min()
     ax.set(xlabel="level k (skyrmions under the MTJ)", ylabel="conductance G (mS)", title="Synapse levels")
-    ax.text(0.5, 0.04, f"on/off ratio G_max / G_min = {on_off:.3g}", transform=ax.transAxes, ha="center",
+    ax.text(0.5, 0.04, f"on/off ratio G_max / G_min = {g_max / g_min:.3g}, dynamic range (G_max - G_min) / G_max = "
+            f"{(g_max - g_min) / g_max:.3g}", transform=ax.transAxes, ha="center", fontsize=9,
             bbox={"facecolor": "white", "alpha": 0.8})
     ax.legend(fontsize=9)
     spread.fill_between(stats.index, (stats["min"] - stats["mean"]) * 1e6, (stats["max"] - stats["mean"]) * 1e6,
