@@ -103,9 +103,8 @@ def test_checkpoints_score_their_samples(tmp_path):
     assert "classifier_fd" not in pd.read_csv(tmp_path / "off" / "history.csv") and len(calls) == 3
 
 
-def test_killed_run_resumes_to_the_uninterrupted_result(tmp_path, monkeypatch):
-    train(config(), "fashion_mnist", "float", IMAGES, None, tmp_path / "whole", seed=0, classifier_features=pixels)
-
+def killed_at_first_checkpoint_then_resumed(run, outdir, monkeypatch) -> dict:
+    """run(outdir) killed right after its first checkpoint, then run again to the end; returns that checkpoint."""
     save = train_module._save_checkpoint
 
     def save_then_die(path, state):
@@ -114,11 +113,19 @@ def test_killed_run_resumes_to_the_uninterrupted_result(tmp_path, monkeypatch):
 
     monkeypatch.setattr(train_module, "_save_checkpoint", save_then_die)
     with pytest.raises(Killed):
-        train(config(), "fashion_mnist", "float", IMAGES, None, tmp_path / "resumed", seed=0, classifier_features=pixels)
-    with open(tmp_path / "resumed" / "checkpoint.pkl", "rb") as f:
-        assert pickle.load(f)["step"] == 4
+        run(outdir)
+    with open(outdir / "checkpoint.pkl", "rb") as f:
+        checkpoint = pickle.load(f)
     monkeypatch.setattr(train_module, "_save_checkpoint", save)
-    train(config(), "fashion_mnist", "float", IMAGES, None, tmp_path / "resumed", seed=0, classifier_features=pixels)
+    run(outdir)
+    return checkpoint
+
+
+def test_killed_run_resumes_to_the_uninterrupted_result(tmp_path, monkeypatch):
+    def run(outdir):
+        train(config(), "fashion_mnist", "float", IMAGES, None, outdir, seed=0, classifier_features=pixels)
+    run(tmp_path / "whole")
+    assert killed_at_first_checkpoint_then_resumed(run, tmp_path / "resumed", monkeypatch)["step"] == 4
 
     for a, b in zip(params_of(tmp_path / "whole"), params_of(tmp_path / "resumed")):
         np.testing.assert_array_equal(a, b)
@@ -130,20 +137,11 @@ def test_killed_run_resumes_to_the_uninterrupted_result(tmp_path, monkeypatch):
 def test_killed_hardware_run_resumes_with_its_converter_full_scales(tmp_path, monkeypatch):
     """The DAC / ADC full scales are state: checkpointed, resumed, saved in generator.pkl and
     discriminator.pkl, and the resumed run equals the uninterrupted one."""
-    train(config(epochs=1, every=2), "fashion_mnist", "hardware", IMAGES, TABLES, tmp_path / "whole", seed=0)
-    save = train_module._save_checkpoint
-
-    def save_then_die(path, state):
-        save(path, state)
-        raise Killed
-
-    monkeypatch.setattr(train_module, "_save_checkpoint", save_then_die)
-    with pytest.raises(Killed):
-        train(config(epochs=1, every=2), "fashion_mnist", "hardware", IMAGES, TABLES, tmp_path / "resumed", seed=0)
-    with open(tmp_path / "resumed" / "checkpoint.pkl", "rb") as f:
-        assert float(pickle.load(f)["carry"]["state_d"]["d1"]["dac_full_scale"]) > 0
-    monkeypatch.setattr(train_module, "_save_checkpoint", save)
-    train(config(epochs=1, every=2), "fashion_mnist", "hardware", IMAGES, TABLES, tmp_path / "resumed", seed=0)
+    def run(outdir):
+        train(config(epochs=1, every=2), "fashion_mnist", "hardware", IMAGES, TABLES, outdir, seed=0)
+    run(tmp_path / "whole")
+    checkpoint = killed_at_first_checkpoint_then_resumed(run, tmp_path / "resumed", monkeypatch)
+    assert float(checkpoint["carry"]["state_d"]["d1"]["dac_full_scale"]) > 0
     for network in ("generator", "discriminator"):
         whole, resumed = (unpickle(tmp_path / d / f"{network}.pkl") for d in ("whole", "resumed"))
         assert all(float(s["dac_full_scale"]) > 0 and float(s["adc_full_scale"]) > 0 for s in whole["state"].values())
