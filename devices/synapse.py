@@ -443,18 +443,19 @@ def _plot_levels(path, levels: pd.DataFrame) -> None:
 
 def _plot_maps(path, maps: dict, geom: Geometry, levels: list[int]) -> None:
     import matplotlib.pyplot as plt
-    from matplotlib.patches import Rectangle
+    from matplotlib.patches import Circle
     fig, axes = plt.subplots(1, len(levels), figsize=(3.2 * len(levels), 2.2), squeeze=False)
     extent = (0, geom.length_m * 1e9, 0, geom.width_m * 1e9)
     for ax, k in zip(axes[0], levels):
         im = ax.imshow(maps[k].T, origin="lower", extent=extent, cmap="RdBu_r", vmin=-1, vmax=1)
-        mtj_region = ax.add_patch(Rectangle((geom.boundary_x_m * 1e9, 0), (geom.length_m - geom.boundary_x_m) * 1e9,
-                                            geom.width_m * 1e9, fill=False, ec="k", lw=1.5, ls="--",
-                                            label="MTJ region (readout)"))
+        for x, y in geom.sites("mtj"):
+            pillar = ax.add_patch(Circle((x * 1e9, y * 1e9), geom.pillar_radius_m * 1e9, fill=False, ec="k", lw=0.6,
+                                         label="MTJ pillars (readout)"))
+        ax.axvline(geom.boundary_x_m * 1e9, color="k", lw=0.8, ls="--")
         ax.set(title=f"level {k}", xlabel="x (nm)")
     axes[0][0].set_ylabel("y (nm)")
     fig.colorbar(im, ax=axes[0].tolist(), label="$m_z$", shrink=0.8)
-    fig.legend(handles=[mtj_region], loc="upper left", fontsize=8)
+    fig.legend(handles=[pillar], loc="upper left", fontsize=8)
     io.save_figure(path, fig)
 
 
