@@ -74,7 +74,9 @@ def test_stale_lock_is_removed_while_snakemake_runs_elsewhere(repo_copy, data_di
 @pytest.mark.slow
 def test_lock_of_a_live_run_in_this_folder_is_kept(repo_copy, data_dir):
     profile = ["--configfile", str(REPO / "tests" / "tiny.yaml"), "--config", f"data_dir={data_dir}"]
-    running = start(["results/system/fashion_mnist/classifier/classifier.pkl", "--cores", "1", *profile], repo_copy)
+    # the full profile's classifier (minutes): a run that outlives the check (the tiny one can finish first)
+    running = start(["results/system/fashion_mnist/classifier/classifier.pkl", "--cores", "1", "--config",
+                     f"data_dir={data_dir}"], repo_copy)
     try:
         locks = sorted((repo_copy / ".snakemake" / "locks").glob("*"))
         run = reproduce([SETUP, "-n", *profile], repo_copy)
