@@ -15,9 +15,8 @@ and in the tables stage from the measured G_max (devices/tables.py), whose figur
 """
 from __future__ import annotations
 
+from devices.mtj import UM2
 from devices.params import CrossbarParams
-
-UM2 = 1e-12  # m^2 per um^2
 
 
 class DesignRuleError(ValueError):
