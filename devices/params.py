@@ -188,6 +188,33 @@ class CrossbarParams:
         return _build(cls, section, "crossbar")
 
 
+@dataclass(frozen=True, kw_only=True)
+class Pulse:
+    """A programming pulse: signed amplitude (V; SET > 0, RESET < 0) and duration (s)."""
+    amplitude_V: float = _number("any")
+    duration_s: float = _number("positive")
+
+
+@dataclass(frozen=True, kw_only=True)
+class RRAMParams:
+    """Passive Pt/Al2O3/TiO2-x RRAM crossbar (devices.rram), config section `rram`. Reads use the
+    `crossbar` section's read voltage and time; the range checks against the model are in devices.rram."""
+    temperature_C: float = _number("any")        # ambient temperature (degC), the model's unit
+    g_low_S: float = _number("positive")         # operating window: devices start inside it and
+    g_high_S: float = _number("positive")        # w = s (G+ - G-) / (g_high - g_low) (S)
+    tile_rows: int = _number("positive")         # cells on a bit line of an RRAM tile (1)
+    cell_pitch_m: float = _number("positive")    # 0T1R cell pitch along a line (m)
+    set_pulse: Pulse
+    reset_pulse: Pulse
+    population: int = _number("positive")        # devices drawn for the tables (1)
+    pulses: int = _number("positive")            # pulses per direction in the G-vs-pulse curves (1)
+
+    @classmethod
+    def from_config(cls, section: dict) -> RRAMParams:
+        """From the config's `rram` section; ValueError names the key of a bad value."""
+        return _build(cls, section, "rram")
+
+
 def _build(cls, section, key: str):
     """cls from the dict `section` (config key `key`), every field checked."""
     if not isinstance(section, dict):
