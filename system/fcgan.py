@@ -1,0 +1,359 @@
+"""A fully-connected GAN on passive RRAM crossbars, float-trained (Adam) or trained in situ (Manhattan rule).
+
+Generator latent -> hidden[0] -> hidden[1] -> 784 and discriminator 784 -> hidden[1] -> hidden[0] -> 1,
+dense layers with digital tanh between them (tanh on the generator's output, a sigmoid in the loss of the
+discriminator's logit). The bias of a layer is one more crossbar row driven at full scale.
+
+In situ, a weight is a differential pair of devices, w = s (G+ - G-) / (g_high - g_low), and every
+product goes through the device model of the tables (rram_read, rram_update):
+
+- forward read: the DAC puts V_i = V_read q(x_i / fs) on the rows (fs the layer's input full scale);
+  column j collects sum_i I(V_i; +) - I(V_i; -) with I = A1 V + A3 V^3 of each device (A1, A3 from its
+  state G0 and its device draw xi), plus Johnson noise of the column, variance 4 k_B T df sum_i (A1+ + A1-),
+  redrawn per read; the ADC quantises the column output;
+- backward read: the error vector drives the columns (its DAC full scale the batch's max |delta|) and the
+  rows collect the transposed products through the same devices, with their noise;
+- update: the periphery computes sign(sum over the batch of x_i delta_j) and applies one pulse to each
+  device whose weight has a nonzero sign: w up is a SET pulse on G+ and a RESET pulse on G-, w down the
+  reverse. A pulse moves G0 by the step of its bin (mean D, spread s): D + s (zeta_device + zeta_pulse)/sqrt 2.
+
+Conductances in S, voltages in V, currents in A. The variant insitu_novar sets xi, zeta and the read
+noise to zero (the devices keep their nonlinear I-V and state-dependent steps).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from functools import partial
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+from system.crossbar import calibrate_full_scale, quantise
+
+IMAGE_PIXELS = 784
+VARIANTS = ("float", "insitu", "insitu_novar")
+NOISES = ("gaussian", "uniform", "crossbar")
+K_B_J_PER_K = 1.380649e-23
+LATENT_FULL_SCALE = {"gaussian": 4.0, "crossbar": 4.0, "uniform": 1.0}  # DAC full scale of the latent input
+
+
+@dataclass(frozen=True)
+class FCGANConfig:
+    """Config section `fcgan` (sizes, training) and the run's variant and noise."""
+    latent_dim: int
+    hidden: tuple[int, ...]
+    batch_size: int
+    epochs: int
+    learning_rate: float
+    beta1: float
+    weight_scale: float
+    dac_bits: int
+    adc_bits: int
+    variant: str = "float"
+    noise: str = "gaussian"
+    seed: int = 0
+
+    @classmethod
+    def from_config(cls, section: dict, variant: str, noise: str, seed: int) -> FCGANConfig:
+        if variant not in VARIANTS or noise not in NOISES:
+            raise ValueError(f"fcgan.runs: unknown run {variant}/{noise}")
+        return cls(latent_dim=int(section["latent_dim"]), hidden=tuple(int(h) for h in section["hidden"]),
+                   batch_size=int(section["batch_size"]), epochs=int(section["epochs"]),
+                   learning_rate=float(section["learning_rate"]), beta1=float(section["beta1"]),
+                   weight_scale=float(section["weight_scale"]), dac_bits=int(section["dac_bits"]),
+                   adc_bits=int(section["adc_bits"]), variant=variant, noise=noise, seed=int(seed))
+
+    @property
+    def in_situ(self) -> bool:
+        return self.variant != "float"
+
+    @property
+    def generator_dims(self) -> tuple[int, ...]:
+        return (self.latent_dim, *self.hidden, IMAGE_PIXELS)
+
+    @property
+    def discriminator_dims(self) -> tuple[int, ...]:
+        return (IMAGE_PIXELS, *reversed(self.hidden), 1)
+
+
+@dataclass(frozen=True, eq=False)
+class RRAMDevice:
+    """The device model as the tables give it (numpy arrays, constants of the jitted step)."""
+    g_grid_S: np.ndarray        # rram_read.g0_S
+    A1_S: np.ndarray
+    A3_S_per_V2: np.ndarray
+    sigma_A1_S: np.ndarray
+    sigma_A3_S_per_V2: np.ndarray
+    bin_edges_S: np.ndarray     # 9 edges of the 8 switching bins
+    step_mean_S: dict           # {"set": (8,), "reset": (8,)}
+    step_spread_S: dict
+    pulse_V: dict               # {"set": V, "reset": V}
+    pulse_s: dict
+    read_voltage_V: float
+    read_time_s: float
+    temperature_C: float
+    g_low_S: float
+    g_high_S: float
+    window_S: tuple[float, float] = field(default=(3.16e-6, 316e-6))
+
+    @classmethod
+    def from_tables(cls, read, read_fit: dict, update, update_fit: dict) -> RRAMDevice:
+        """From the rram_read and rram_update frames and their sidecars' `fitted` dicts."""
+        steps = {d: update[update["direction"] == d].sort_values("bin") for d in ("set", "reset")}
+        edges = np.append(steps["set"]["g_low_S"].to_numpy(), steps["set"]["g_high_S"].to_numpy()[-1])
+        return cls(
+            g_grid_S=read["g0_S"].to_numpy(), A1_S=read["A1_S"].to_numpy(), A3_S_per_V2=read["A3_S_per_V2"].to_numpy(),
+            sigma_A1_S=read["sigma_A1_S"].to_numpy(), sigma_A3_S_per_V2=read["sigma_A3_S_per_V2"].to_numpy(),
+            bin_edges_S=edges,
+            step_mean_S={d: f["delta_mean_S"].to_numpy() for d, f in steps.items()},
+            step_spread_S={d: f["delta_spread_S"].to_numpy() for d, f in steps.items()},
+            pulse_V={d: float(f["amplitude_V"].iloc[0]) for d, f in steps.items()},
+            pulse_s={d: float(f["duration_s"].iloc[0]) for d, f in steps.items()},
+            read_voltage_V=float(read_fit["read_voltage_V"]), read_time_s=float(read_fit["read_time_s"]),
+            temperature_C=float(read_fit["temperature_C"]),
+            g_low_S=float(read_fit["window_S"][0]), g_high_S=float(read_fit["window_S"][1]),
+            window_S=(float(edges[0]), float(edges[-1])))
+
+    @property
+    def noise_power_A2_per_S(self) -> float:
+        """4 k_B T df (A^2 per S of conductance): Johnson noise over the read bandwidth 1 / (2 t_read)."""
+        return 4 * K_B_J_PER_K * (self.temperature_C + 273.15) / (2 * self.read_time_s)
+
+    @property
+    def window_width_S(self) -> float:
+        return self.g_high_S - self.g_low_S
+
+    def coefficients(self, g, xi):
+        """(A1, A3) of devices in states g (S) with read draws xi."""
+        interp = partial(jnp.interp, g)
+        return (interp(self.g_grid_S, self.A1_S) + xi * interp(self.g_grid_S, self.sigma_A1_S),
+                interp(self.g_grid_S, self.A3_S_per_V2) + xi * interp(self.g_grid_S, self.sigma_A3_S_per_V2))
+
+    def pulse(self, g, direction: str, zeta_device, zeta_pulse):
+        """States after one pulse of `direction` ("set" / "reset"), kept inside the model's window."""
+        b = jnp.clip(jnp.searchsorted(jnp.asarray(self.bin_edges_S), g, side="right") - 1, 0, len(self.bin_edges_S) - 2)
+        mean = jnp.asarray(self.step_mean_S[direction])[b]
+        spread = jnp.asarray(self.step_spread_S[direction])[b]
+        return jnp.clip(g + mean + spread * (zeta_device + zeta_pulse) / math.sqrt(2.0), *self.window_S)
+
+    def pulse_energy_J(self, g, direction: str):
+        """V_p^2 G t_p (J) of one pulse on devices in states g."""
+        return self.pulse_V[direction] ** 2 * g * self.pulse_s[direction]
+
+
+# ---------------------------------------------------------------- parameters
+
+
+def _glorot(key, n_in: int, n_out: int):
+    limit = math.sqrt(6.0 / (n_in + n_out))
+    return jax.random.uniform(key, (n_in + 1, n_out), minval=-limit, maxval=limit).at[-1].set(0.0)
+
+
+def init_float(dims: tuple[int, ...], key) -> list:
+    """Weights (n_in + 1, n_out) per layer, the last row the bias."""
+    keys = jax.random.split(key, len(dims) - 1)
+    return [_glorot(k, a, b) for k, a, b in zip(keys, dims[:-1], dims[1:])]
+
+
+def init_devices(dims: tuple[int, ...], key, cfg: FCGANConfig, dev: RRAMDevice) -> list:
+    """Per layer: states gp, gm (S) programmed to Glorot weights about the window's centre, and the devices'
+    fixed draws (xi read, zeta switching; zeros for insitu_novar)."""
+    layers = []
+    centre = 0.5 * (dev.g_low_S + dev.g_high_S)
+    for k, w in zip(jax.random.split(key, len(dims) - 1), init_float(dims, key)):
+        half = 0.5 * w / cfg.weight_scale * dev.window_width_S
+        draws = jax.random.normal(k, (4, *w.shape)) if cfg.variant == "insitu" else jnp.zeros((4, *w.shape))
+        layers.append({"gp": centre + half, "gm": centre - half,
+                       "xi_p": draws[0], "xi_m": draws[1], "zeta_p": draws[2], "zeta_m": draws[3]})
+    return layers
+
+
+def device_weights(layer: dict, cfg: FCGANConfig, dev: RRAMDevice):
+    """The nominal weights s (G+ - G-) / (g_high - g_low) of a layer of devices."""
+    return cfg.weight_scale * (layer["gp"] - layer["gm"]) / dev.window_width_S
+
+
+# ---------------------------------------------------------------- the crossbar product
+
+
+@jax.custom_vjp
+def _crossbar(v_rows, w, a1, a3, back_noise):
+    """Row voltages (B, R) -> column currents (B, C) through devices of differential coefficients a1, a3
+    (R, C). w carries the gradient of the digital outer product; back_noise (B, R) the backward read's noise."""
+    return v_rows @ a1 + v_rows ** 3 @ a3
+
+
+def _crossbar_fwd(v_rows, w, a1, a3, back_noise):
+    return _crossbar(v_rows, w, a1, a3, back_noise), (v_rows, a1, a3, back_noise)
+
+
+def _crossbar_bwd(res, g):
+    """The error g (B, C) drives the columns at up to V_read (scale restored digitally) and the rows read
+    the transposed product through the same devices; the weight gradient is the outer product."""
+    v_rows, a1, a3, back_noise = res
+    scale = jnp.maximum(jnp.max(jnp.abs(g)), 1e-30)
+    u = g / scale
+    grad_v = (u @ a1.T + u ** 3 @ a3.T + back_noise) * scale
+    grad_w = v_rows.T @ g
+    return grad_v, grad_w, jnp.zeros_like(a1), jnp.zeros_like(a3), jnp.zeros_like(back_noise)
+
+
+_crossbar.defvjp(_crossbar_fwd, _crossbar_bwd)
+
+
+def insitu_dense(x, w, layer: dict, state: dict, key, cfg: FCGANConfig, dev: RRAMDevice, full_scale: float,
+                 train: bool, read_noise: bool):
+    """x (B, R - 1) -> pre-activations (B, C) in weight units, through the devices of `layer`; w (R, C), equal
+    to device_weights(layer), receives the weight gradient. Returns (y, new converter state)."""
+    V = dev.read_voltage_V
+    x = jnp.concatenate([jnp.clip(x / full_scale, -1.0, 1.0), jnp.ones((x.shape[0], 1))], axis=1)
+    v_rows = V * quantise(x, cfg.dac_bits, jnp.asarray(1.0))
+    a1p, a3p = dev.coefficients(layer["gp"], layer["xi_p"])
+    a1m, a3m = dev.coefficients(layer["gm"], layer["xi_m"])
+    k_f, k_b = jax.random.split(key)
+    back_noise = jnp.zeros_like(v_rows)
+    if read_noise:
+        # backward read at full scale V_read: Johnson noise of each row, in units of V_read x conductance
+        row_var = dev.noise_power_A2_per_S * jnp.sum(a1p + a1m, axis=1)
+        back_noise = jnp.sqrt(row_var) / V * jax.random.normal(k_b, v_rows.shape)
+    current = _crossbar(v_rows, w, a1p - a1m, a3p - a3m, back_noise)
+    if read_noise:
+        column_var = dev.noise_power_A2_per_S * jnp.sum(a1p + a1m, axis=0)
+        current = current + jnp.sqrt(column_var) * jax.random.normal(k_f, current.shape)
+    # current / (V_read dG_window / s) is the product in weight units at unit input; x was divided by fs
+    y = current * cfg.weight_scale / (V * dev.window_width_S) * full_scale
+    adc_fs = calibrate_full_scale(state["adc"], y, train)
+    return quantise(y, cfg.adc_bits, adc_fs), {"adc": adc_fs}
+
+
+def float_dense(x, w):
+    return x @ w[:-1] + w[-1]
+
+
+def network(weights: list, devices: list | None, states: list, x, key, cfg: FCGANConfig, dev: RRAMDevice | None, *,
+            input_fs: float, out: str, train: bool):
+    """A stack of dense layers with tanh between them; out "tanh" (generator) or "logit" (discriminator).
+    weights: per layer (n_in + 1, n_out), the last row the bias; in situ they are device_weights(devices) and
+    carry the gradient, while the devices compute."""
+    new_states = []
+    for i, (w, state) in enumerate(zip(weights, states)):
+        if cfg.in_situ:
+            fs = input_fs if i == 0 else 1.0
+            x, state = insitu_dense(x, w, devices[i], state, jax.random.fold_in(key, i), cfg, dev, fs, train,
+                                    read_noise=cfg.variant == "insitu")
+        else:
+            x = float_dense(x, w)
+        new_states.append(state)
+        if i < len(weights) - 1 or out == "tanh":
+            x = jnp.tanh(x)
+    return x, new_states
+
+
+# ---------------------------------------------------------------- training
+
+
+def bce(logits, target: float):
+    return optax.sigmoid_binary_cross_entropy(logits, jnp.full_like(logits, target)).mean()
+
+
+def latent_full_scale(cfg: FCGANConfig) -> float:
+    return LATENT_FULL_SCALE[cfg.noise]
+
+
+def init(cfg: FCGANConfig, key, dev: RRAMDevice | None) -> dict:
+    """Carry of a run: params, converter states and (float) Adam states of G and D."""
+    k_g, k_d = jax.random.split(key)
+    carry = {}
+    for name, dims, k in (("g", cfg.generator_dims, k_g), ("d", cfg.discriminator_dims, k_d)):
+        if cfg.in_situ:
+            carry[f"params_{name}"] = init_devices(dims, k, cfg, dev)
+        else:
+            carry[f"params_{name}"] = init_float(dims, k)
+            carry[f"opt_{name}"] = optax.adam(cfg.learning_rate, b1=cfg.beta1).init(carry[f"params_{name}"])
+        carry[f"state_{name}"] = [{"adc": jnp.zeros(())} for _ in dims[1:]]
+    return carry
+
+
+def manhattan(params: list, grads: list, key, dev: RRAMDevice, cfg: FCGANConfig):
+    """One pulse on each device of a weight whose gradient sign is nonzero; returns (new params, counts
+    {set, reset} of pulses, programming energy (J))."""
+    new, sets, resets, energy = [], 0, 0, 0.0
+    for i, (layer, grad) in enumerate(zip(params, grads)):
+        up, down = grad < 0, grad > 0   # descent: w up where the gradient is negative
+        zeta = (jax.random.normal(jax.random.fold_in(key, i), (2, *grad.shape)) if cfg.variant == "insitu"
+                else jnp.zeros((2, *grad.shape)))
+        gp, gm = layer["gp"], layer["gm"]
+        gp_set, gp_reset = (dev.pulse(gp, d, layer["zeta_p"], zeta[0]) for d in ("set", "reset"))
+        gm_set, gm_reset = (dev.pulse(gm, d, layer["zeta_m"], zeta[1]) for d in ("set", "reset"))
+        energy += jnp.sum(jnp.where(up, dev.pulse_energy_J(gp, "set") + dev.pulse_energy_J(gm, "reset"), 0.0)
+                          + jnp.where(down, dev.pulse_energy_J(gp, "reset") + dev.pulse_energy_J(gm, "set"), 0.0))
+        n = jnp.sum(up) + jnp.sum(down)
+        sets, resets = sets + n, resets + n
+        new.append({**layer, "gp": jnp.where(up, gp_set, jnp.where(down, gp_reset, gp)),
+                    "gm": jnp.where(up, gm_reset, jnp.where(down, gm_set, gm))})
+    return new, {"set": sets, "reset": resets}, energy
+
+
+def make_train_step(cfg: FCGANConfig, dev: RRAMDevice | None):
+    """One jitted GAN step (carry, real (B, 784), z (B, latent), key) -> (carry, metrics)."""
+    G = partial(network, cfg=cfg, dev=dev, input_fs=latent_full_scale(cfg), out="tanh", train=True)
+    D = partial(network, cfg=cfg, dev=dev, input_fs=1.0, out="logit", train=True)
+    opt = optax.adam(cfg.learning_rate, b1=cfg.beta1)
+
+    def weights_of(params):  # the leaves the gradient is taken for
+        return [device_weights(p, cfg, dev) for p in params] if cfg.in_situ else params
+
+    def d_loss_fn(weights, params_d, state_d, real, fake, key):
+        devices = params_d if cfg.in_situ else None
+        real_logits, state_d = D(weights, devices, state_d, real, jax.random.fold_in(key, 0))
+        fake_logits, state_d = D(weights, devices, state_d, fake, jax.random.fold_in(key, 1))
+        return bce(real_logits, 1.0) + bce(fake_logits, 0.0), state_d
+
+    def g_loss_fn(weights_g, params_g, state_g, params_d, state_d, z, key):
+        fake, state_g = G(weights_g, params_g if cfg.in_situ else None, state_g, z, jax.random.fold_in(key, 0))
+        logits, _ = D(weights_of(params_d), params_d if cfg.in_situ else None, state_d, fake, jax.random.fold_in(key, 1))
+        return bce(logits, 1.0), (state_g, fake)
+
+    def update(name, carry, grads, key):
+        params = carry[f"params_{name}"]
+        if cfg.in_situ:
+            return (*manhattan(params, grads, key, dev, cfg), None)
+        updates, opt_state = opt.update(grads, carry[f"opt_{name}"], params)
+        return optax.apply_updates(params, updates), {"set": 0, "reset": 0}, 0.0, opt_state
+
+    @jax.jit
+    def step(carry, real, z, key):
+        k_g, k_d, k_gd, k_ud, k_ug = jax.random.split(key, 5)
+        fake, state_g = G(weights_of(carry["params_g"]), carry["params_g"] if cfg.in_situ else None,
+                          carry["state_g"], z, k_g)
+        fake = jax.lax.stop_gradient(fake)
+        (d_loss, state_d), d_grads = jax.value_and_grad(d_loss_fn, has_aux=True)(
+            weights_of(carry["params_d"]), carry["params_d"], carry["state_d"], real, fake, k_d)
+        params_d, d_pulses, d_energy, opt_d = update("d", carry, d_grads, k_ud)
+        carry = {**carry, "params_d": params_d, "state_d": state_d}
+        if opt_d is not None:
+            carry["opt_d"] = opt_d
+        (g_loss, (state_g, _)), g_grads = jax.value_and_grad(g_loss_fn, has_aux=True)(
+            weights_of(carry["params_g"]), carry["params_g"], carry["state_g"], params_d, state_d, z, k_gd)
+        params_g, g_pulses, g_energy, opt_g = update("g", carry, g_grads, k_ug)
+        carry = {**carry, "params_g": params_g, "state_g": state_g}
+        if opt_g is not None:
+            carry["opt_g"] = opt_g
+        return carry, {"d_loss": d_loss, "g_loss": g_loss,
+                       "pulses": d_pulses["set"] + d_pulses["reset"] + g_pulses["set"] + g_pulses["reset"],
+                       "program_energy_J": d_energy + g_energy}
+
+    return step
+
+
+def make_generate(cfg: FCGANConfig, dev: RRAMDevice | None):
+    """Jitted (params_g, state_g, z, key) -> images (B, 784) in [-1, 1], converters frozen."""
+    G = partial(network, cfg=cfg, dev=dev, input_fs=latent_full_scale(cfg), out="tanh", train=False)
+    def generate(params, states, z, key):
+        weights = [device_weights(p, cfg, dev) for p in params] if cfg.in_situ else params
+        return G(weights, params if cfg.in_situ else None, states, z, key)[0]
+
+    return jax.jit(generate)
