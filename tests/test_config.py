@@ -21,10 +21,18 @@ def config(data_dir) -> dict:
     return {**load("config.yaml"), "data_dir": str(data_dir)}
 
 
-def test_shipped_profiles_are_valid(config):
-    validate(config)
-    validate(merge(config, load("quick.yaml")))
-    validate(merge(config, load("quick_system.yaml")))
+# config/config.yaml alone, and every shipped profile over it
+PROFILES = [None, *sorted(str(p.relative_to(REPO)) for p in (REPO / "config").glob("*.yaml") if p.name != "config.yaml"),
+            "tests/tiny.yaml"]
+
+
+@pytest.mark.parametrize("profile", PROFILES, ids=[p or "config/config.yaml" for p in PROFILES])
+def test_shipped_profiles_are_valid(config, profile):
+    validate(config if profile is None else merge(config, yaml.safe_load((REPO / profile).read_text())))
+
+
+def test_the_profiles_that_must_validate_are_there():
+    assert {"config/quick.yaml", "config/quick_system.yaml", "tests/tiny.yaml"} <= set(PROFILES)
 
 
 # (override, key named in the message)
@@ -39,6 +47,24 @@ BAD = [
     ({"seed": 1.5}, "seed"),
     ({"dw_activation": {"network_lrelu_curvature_ratio": 7.0}}, "dw_activation.network_lrelu_curvature_ratio"),
     ({"synapse": {"cell_m": 0}}, "synapse.cell_m"),
+    # rram: the model's ranges (devices.rram.check_params), the read voltage, the RRAM tile's design rule
+    ({"rram": {"g_low_S": 1.0e-4, "g_high_S": 3.0e-5}}, "rram.g_low_S"),
+    ({"rram": {"g_high_S": 1.0e-3}}, "rram.g_high_S"),
+    ({"rram": {"set_pulse": {"amplitude_V": 3.0}}}, "rram.set_pulse.amplitude_V"),
+    ({"rram": {"reset_pulse": {"duration_s": 1.0}}}, "rram.reset_pulse.duration_s"),
+    ({"rram": {"temperature_C": -10.0}}, "rram.temperature_C"),
+    ({"rram": {"tile_rows": 128}}, "rram.tile_rows"),
+    ({"rram": {"populaton": 10}}, "rram.populaton"),
+    ({"crossbar": {"read_voltage_V": 0.5}}, "crossbar.read_voltage_V"),
+    # fcgan: the schema, then batch and samples against the Fashion-MNIST images
+    ({"fcgan": {"runs": ["float/gaussian", "hardware/crossbar"]}}, "fcgan.runs.1"),
+    ({"fcgan": {"runs": ["insitu/crossbar", "insitu/crossbar"]}}, "fcgan.runs"),
+    ({"fcgan": {"adc_bits": 1}}, "fcgan.adc_bits"),
+    ({"fcgan": {"noise_source": {"adc_bits": 1}}}, "fcgan.noise_source.adc_bits"),
+    ({"fcgan": {"noise_source": {"calibration_reads": 0}}}, "fcgan.noise_source.calibration_reads"),
+    ({"fcgan": {"hidden": [256, 0]}}, "fcgan.hidden.1"),
+    ({"fcgan": {"n_samples": 20000}}, "fcgan.n_samples"),
+    ({"fcgan": {"max_train_images": 100, "batch_size": 128}}, "fcgan.batch_size"),
 ]
 
 
@@ -49,6 +75,14 @@ def test_bad_config_names_the_key(config, override, key):
     message = str(error.value)
     assert message.startswith(key + ":"), message
     assert "\n" not in message
+
+
+def test_rram_tile_rule_names_the_largest_tile_that_holds(config):
+    """At the model's top conductance (316 uS), 200 nm pitch and the full profile's wire, 47 rows drop 0.099 of
+    V_read and 48 rows 0.104: the message for a tile that breaks the rule names 47."""
+    validate(merge(config, {"rram": {"tile_rows": 47}}))
+    with pytest.raises(ConfigError, match=r"^rram\.tile_rows: .* the largest tile that holds is 47 x 47$"):
+        validate(merge(config, {"rram": {"tile_rows": 48}}))
 
 
 @pytest.mark.parametrize("override,key", BAD[:6], ids=[k for _, k in BAD[:6]])
@@ -139,6 +173,10 @@ CLI_CASES = [
      {"o.yaml": "system: {metrics: {classifier_train_images: 70000}}\n"}, "system.metrics.classifier_train_images"),
     ("absent Inception weights", ["--configfile", "o.yaml"],
      {"o.yaml": "system: {metrics: {inception_weights: /no/such/weights.pth}}\n"}, "system.metrics.inception_weights"),
+    ("RRAM tile breaks the design rule", ["--configfile", "o.yaml"], {"o.yaml": "rram: {tile_rows: 128}\n"},
+     "rram.tile_rows"),
+    ("unknown FC-GAN run", ["--configfile", "config/quick.yaml", "o.yaml"],
+     {"o.yaml": "fcgan: {runs: [float/gaussian, hardware/crossbar]}\n"}, "fcgan.runs.1"),
 ]
 FINISHED = Path("results/system/fashion_mnist/classifier/classifier.pkl")
 

@@ -5,9 +5,11 @@ job starts (and before Snakemake touches any output), without a traceback:
 `config error: system.batch_size: -5 is less than the minimum of 1`.
 
 Checks, in order: the config files (present, YAML, a mapping, no key twice; file and line named), the
-schema (workflow/schemas/config.schema.yaml), non-finite numbers anywhere, cross-field rules, the
-data directory and its dataset files (MD5 sums; Fashion-MNIST is downloaded only with `download: true`),
-the Inception weights when a path is given, and the engine.
+schema (workflow/schemas/config.schema.yaml), non-finite numbers anywhere, the device parameters as the stages
+build them and their cross-field rules (the crossbar design rule of the synapse and of the RRAM tile, the RRAM
+model's ranges and read voltage), the data directory and its dataset files (MD5 sums; Fashion-MNIST is
+downloaded only with `download: true`), the networks' batches and samples against the images there are, the
+Inception weights when a path is given, and the engine.
 
 As a command it checks the config a Snakemake command line would build, e.g. (envs/reproduce.sh does this)
     python workflow/config_check.py --configfile config/quick.yaml --config data_dir=../shared/data
@@ -15,6 +17,7 @@ As a command it checks the config a Snakemake command line would build, e.g. (en
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import math
 import sys
@@ -25,8 +28,8 @@ import yaml
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))  # run as a script too
-from devices import crossbar, mtj, synapse  # noqa: E402
-from devices.params import CrossbarParams, DWActivationParams, SynapseParams  # noqa: E402
+from devices import crossbar, mtj, rram, synapse  # noqa: E402
+from devices.params import CrossbarParams, DWActivationParams, RRAMParams, SynapseParams  # noqa: E402
 
 SCHEMA = REPO / "workflow" / "schemas" / "config.schema.yaml"
 DEFAULT_CONFIG = Path("config") / "config.yaml"  # the Snakefile's configfile, relative to the working directory
@@ -114,6 +117,8 @@ def _line(error: jsonschema.ValidationError) -> str:
     if error.validator == "required":
         missing = error.message.split("'")[1]
         return f"{_key(path + [missing])}: required key is missing"
+    if error.validator == "not" and "description" in error.schema:  # e.g. converter bits: 1 is refused
+        return f"{_key(path)}: {error.instance!r} is not allowed: {error.schema['description']}"
     if error.validator == "enum":
         allowed = ", ".join(map(str, error.validator_value))
         return f"{_key(path)}: {error.instance!r} is not one of {allowed}"
@@ -152,10 +157,11 @@ def check_values(config: dict) -> None:
 
 def check_devices(config: dict) -> None:
     """The device parameters as the stages build them (devices.params), then cross-field rules of the device
-    sections: geometry that the device stages could not build."""
+    sections: geometry that the device stages could not build, the synapse's crossbar design rule, and the rram
+    section's (check_rram)."""
     built = {}
     for section, params in (("synapse", SynapseParams), ("crossbar", CrossbarParams),
-                            ("dw_activation", DWActivationParams)):
+                            ("dw_activation", DWActivationParams), ("rram", RRAMParams)):
         try:
             built[section] = params.from_config(config[section])
         except ValueError as error:
@@ -194,6 +200,43 @@ def check_devices(config: dict) -> None:
     ratio = dw["network_lrelu_curvature_ratio"]
     if ratio not in dw["lrelu_curvature_ratios"]:
         raise ConfigError(f"dw_activation.network_lrelu_curvature_ratio: {ratio} is not in lrelu_curvature_ratios")
+    check_rram(built["rram"], built["crossbar"])
+
+
+def largest_rram_tile(tile: CrossbarParams, G_max_S: float, cell_pitch_m: float) -> int:
+    """The largest N for which an N x N tile (tile's wire and bound) keeps the design rule at G_max_S; 0 if none."""
+    r = crossbar.wire_resistance_per_cell_ohm(tile, cell_pitch_m)
+    n = int((math.sqrt(1.0 + 8.0 * tile.max_ir_drop_fraction / (r * G_max_S)) - 1.0) / 2.0) + 1  # N (N + 1) / 2 bound
+    while n > 0 and not crossbar.design_rule(dataclasses.replace(tile, tile_rows=n, tile_columns=n), G_max_S,
+                                             cell_pitch_m)["holds"]:
+        n -= 1  # the closed form may overshoot by rounding; the rule itself decides
+    return n
+
+
+def check_rram(params: RRAMParams, crossbar_params: CrossbarParams) -> None:
+    """The rram section against the model's ranges (devices.rram.check_params), the read voltage against the
+    model's read range, and the RRAM tile against the crossbar design rule at the model window's top conductance
+    (any device may be programmed up to it)."""
+    try:
+        rram.check_params(params)
+    except ValueError as error:
+        raise ConfigError(str(error)) from None
+    v_read = crossbar_params.read_voltage_V
+    if not v_read <= rram.READ_RANGE_V:
+        raise ConfigError(f"crossbar.read_voltage_V: {v_read:g} V is above the RRAM model's read range of "
+                          f"{rram.READ_RANGE_V:g} V (devices/rram.py READ_RANGE_V); the RRAM crossbars read at it too")
+    n = params.tile_rows
+    tile = dataclasses.replace(crossbar_params, tile_rows=n, tile_columns=n)
+    g_top = rram.MODEL_WINDOW_S[1]
+    figures = crossbar.design_rule(tile, g_top, params.cell_pitch_m)
+    if not figures["holds"]:
+        largest = largest_rram_tile(tile, g_top, params.cell_pitch_m)
+        raise ConfigError(
+            f"rram.tile_rows: a {n} x {n} RRAM tile breaks the crossbar design rule: a device at the model's top "
+            f"conductance {g_top * 1e6:.4g} uS drops {figures['ir_drop_fraction']:.3g} of V_read along a {n}-cell line "
+            f"(crossbar.max_ir_drop_fraction {tile.max_ir_drop_fraction:g}, wire "
+            f"{figures['wire_resistance_per_cell_ohm']:.3g} ohm per cell at rram.cell_pitch_m "
+            f"{params.cell_pitch_m:g} m); the largest tile that holds is {largest} x {largest}")
 
 
 # ---------------------------------------------------------------- data
@@ -230,7 +273,8 @@ def check_data(config: dict, base_dir: Path) -> tuple[dict[str, int], dict[str, 
 
 
 def check_system(config: dict, train_images: dict[str, int], test_images: dict[str, int]) -> None:
-    """Cross-field rules of the network: each dataset's epochs, batches against the images there are."""
+    """Cross-field rules of the networks (system, fcgan): each dataset's epochs, batches and samples against the
+    images there are."""
     system = config["system"]
     for dataset in system["datasets"]:
         if dataset not in system["epochs"]:
@@ -247,6 +291,14 @@ def check_system(config: dict, train_images: dict[str, int], test_images: dict[s
     if metrics.get("classifier_train_images", 0) > train_images["fashion_mnist"]:
         raise ConfigError(f"system.metrics.classifier_train_images: {metrics['classifier_train_images']} is more "
                           f"than the {train_images['fashion_mnist']} Fashion-MNIST training images")
+    fcgan = config["fcgan"]  # Fashion-MNIST only
+    n = min(train_images["fashion_mnist"], fcgan.get("max_train_images") or train_images["fashion_mnist"])
+    if fcgan["batch_size"] > n:
+        raise ConfigError(f"fcgan.batch_size: {fcgan['batch_size']} is more than the {n} training images of "
+                          f"fashion_mnist (fcgan.max_train_images {fcgan.get('max_train_images', 0)})")
+    if fcgan["n_samples"] > test_images["fashion_mnist"]:
+        raise ConfigError(f"fcgan.n_samples: {fcgan['n_samples']} is more than the {test_images['fashion_mnist']} "
+                          f"real images of fashion_mnist it is compared with")
     weights = metrics.get("inception_weights")
     if weights is not None and not Path(weights).is_file():
         raise ConfigError(f"system.metrics.inception_weights: {weights}: no such file (null skips FID)")
