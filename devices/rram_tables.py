@@ -158,8 +158,8 @@ def common_fitted(params: RRAMParams, read_voltage_V: float, read_time_s: float,
                   rule: dict, update: pd.DataFrame) -> dict:
     """The sidecar figures both RRAM tables carry."""
     T = params.temperature_C
-    a_lo = rram.read_coefficients(np.array([params.g_low_S, params.g_high_S]), T)
-    window_current = rram.current(read_voltage_V, *a_lo)
+    window_current = rram.current(read_voltage_V, *rram.read_coefficients(np.array([params.g_low_S,
+                                                                                  params.g_high_S]), T))
     bins = window_bins(params)
     steps = update.set_index(["direction", "bin"])
     return {
@@ -192,11 +192,12 @@ def read_fitted(read: pd.DataFrame, read_voltage_V: float, population: int) -> d
     V = read_voltage_V
     model = np.abs(read["sigma_A1_S"] * V + read["sigma_A3_S_per_V2"] * V ** 3).to_numpy()
     measured = read["d2d_current_std_A"].to_numpy()
-    error = np.abs(measured - model) / (model / math.sqrt(2.0 * (population - 1)))
+    spread = model > 0
+    error = np.abs(measured - model)[spread] / (model[spread] / math.sqrt(2.0 * (population - 1)))
     relative = read["d2d_current_std_A"] / read["read_current_A"]
     smallest = int(np.argmin(model))
     return {"d2d_std_model": "|sigma_A1 V_read + sigma_A3 V_read^3|",
-            "d2d_std_max_deviation_in_sampling_errors": float(error.max()),
+            "d2d_std_max_deviation_in_sampling_errors": float(error.max()) if error.size else 0.0,
             "d2d_std_over_current": [float(relative.min()), float(relative.max())],
             "d2d_std_smallest_at_g0_S": float(read["g0_S"].iloc[smallest]),
             "johnson_over_d2d_std": [float((read["johnson_std_A"] / measured).min()),

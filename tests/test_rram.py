@@ -49,7 +49,8 @@ def I(V, G, xi=0.0):
     return (A1(G) + xi * sigma_A1(G)) * V + (A3(G) + xi * sigma_A3(G)) * V ** 3
 
 
-# Switching rows (c0 .. c4, d0 .. d4) of the bins used here; bin edges 3.16, 5.62, 10, 17.8, 31.6, 56.2, 100, 178, 316 uS
+# Switching rows (c0 .. c4, d0 .. d4) of the bins used here;
+# bin edges 3.16, 5.62, 10, 17.8, 31.6, 56.2, 100, 178, 316 uS
 SET_BIN4 = (1.55e-4, -0.47, -3.426, 5.946, 6.558, -0.37, 5e-3, 0.15, -0.01, 0.11)      # 31.6-56.2 uS
 SET_BIN6 = (1.55e-4, -0.47, -3.422, 4.936, 5.840, 0.34, 0.01, -0.41, 0.37, -0.29)      # 100-178 uS
 RESET_BIN5 = (-0.89e-4, 0.21, 2.33, 6.2, -7.30, -0.12, -5e-3, -0.16, -0.13, -0.06)     # 56.2-100 uS
@@ -245,8 +246,8 @@ def test_tables_pass_the_contract(built):
     out, _ = built
     read, meta = read_table(out / "tables", "rram_read")
     update, umeta = read_table(out / "tables", "rram_update")
-    assert len(read) == 129 and read["g0_S"].iloc[0] == pytest.approx(3.16e-6) and read["g0_S"].iloc[-1] == pytest.approx(
-        316e-6)
+    assert len(read) == 129
+    assert read["g0_S"].iloc[0] == pytest.approx(3.16e-6) and read["g0_S"].iloc[-1] == pytest.approx(316e-6)
     np.testing.assert_allclose(np.diff(np.log(read["g0_S"])), math.log(100) / 128, rtol=1e-9)
     assert update["direction"].tolist() == ["set"] * 8 + ["reset"] * 8 and update["bin"].tolist() == list(range(8)) * 2
     for m in (meta, umeta):

@@ -10,7 +10,8 @@ RRAM_CROSSBAR_KEYS = ["read_voltage_V", "read_time_s", "wire", "max_ir_drop_frac
 rule rram_device:
     output:
         curves=f"{RRAM_DIR}/pulse_curves.csv",
-        curves_plot=report(f"{RRAM_DIR}/pulse_curves.png", caption="../report/rram_pulse_curves.rst", category="Devices"),
+        curves_plot=report(f"{RRAM_DIR}/pulse_curves.png", caption="../report/rram_pulse_curves.rst",
+                           category="Devices"),
         iv_plot=report(f"{RRAM_DIR}/iv.png", caption="../report/rram_iv.rst", category="Devices"),
         run=f"{RRAM_DIR}/run.json",
         tables=expand(f"{TABLES_DIR}/{{name}}.{{ext}}", name=RRAM_TABLE_NAMES, ext=["csv", "parquet", "json"]),
