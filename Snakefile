@@ -1,4 +1,5 @@
-# Micromagnetics-to-DCGAN pipeline: device simulations -> fitted tables -> hardware-aware DCGAN -> summary.
+# Micromagnetics-to-DCGAN pipeline: device simulations -> fitted tables -> hardware-aware DCGAN -> summary;
+# beside it the RRAM device stage (compact model -> the RRAM tables).
 #   snakemake --cores 2                                   full reproduction (config/config.yaml)
 #   snakemake --cores 2 --configfile config/quick.yaml    minutes-scale profile
 #   snakemake --report results/report.html                HTML report of the last run
@@ -8,6 +9,7 @@ configfile: "config/config.yaml"
 include: "workflow/rules/common.smk"
 include: "workflow/rules/devices.smk"
 include: "workflow/rules/tables.smk"
+include: "workflow/rules/rram.smk"
 include: "workflow/rules/system.smk"
 include: "workflow/rules/report.smk"
 
@@ -16,4 +18,5 @@ rule all:
     input:
         "results/summary.csv",
         "results/summary.png",
+        expand(f"{TABLES_DIR}/{{name}}.parquet", name=RRAM_TABLE_NAMES),
     default_target: True

@@ -44,7 +44,9 @@ A3_SPREAD = {"q0": (1.17e-5, "S/V^2"), "q1": (1.30, "1/V^2"), "q2": (-1.0e-7, "S
 A3_TEMPERATURE_EXPONENT = -1.33
 
 # Switching coefficients per conductance bin. Bin edges (S): 10^(k/4) uS from 10^0.5 to 10^2.5
-BIN_EDGES_S = np.array([3.16, 5.62, 10.0, 17.8, 31.6, 56.2, 100.0, 178.0, 316.0]) * 1e-6
+# (written out in S: a product such as 100.0 * 1e-6 is 9.999999999999999e-05, and a config value of 100.0e-6
+# would not sit on the edge)
+BIN_EDGES_S = np.array([3.16e-6, 5.62e-6, 10.0e-6, 17.8e-6, 31.6e-6, 56.2e-6, 100.0e-6, 178.0e-6, 316.0e-6])
 SWITCHING_NAMES = ("c0", "c1", "c2", "c3", "c4", "d0", "d1", "d2", "d3", "d4")
 SET_COEFFS = np.array([  # c0 (S), c1, c2, c3 (1/V), c4, d0, d1, d2 (1/V), d3 (1/V^2), d4 (1/V^3)
     [1.55e-4, -0.47, -3.851, 9.369, 10.4, -1.26, -0.02, 0.82, -0.57, 0.94],
@@ -137,11 +139,17 @@ def switching_step(g0, amplitude_V: float, duration_s: float):
     return mean, spread
 
 
+def pulse_step(g0, amplitude_V: float, duration_s: float, zeta_device=0.0, zeta_pulse=0.0):
+    """Conductance change (S) of one pulse on devices in state g0 (S), before the window clip:
+    D + s (zeta_device + zeta_pulse) / sqrt(2)."""
+    mean, spread = switching_step(g0, amplitude_V, duration_s)
+    return mean + spread * (zeta_device + zeta_pulse) / math.sqrt(2.0)
+
+
 def apply_pulse(g0, amplitude_V: float, duration_s: float, zeta_device=0.0, zeta_pulse=0.0):
     """New state (S) after one pulse: D + s (zeta_device + zeta_pulse) / sqrt(2), kept in the model's window."""
     xp = _xp(g0, zeta_device, zeta_pulse)
-    mean, spread = switching_step(g0, amplitude_V, duration_s)
-    step = mean + spread * (zeta_device + zeta_pulse) / math.sqrt(2.0)
+    step = pulse_step(g0, amplitude_V, duration_s, zeta_device, zeta_pulse)
     return xp.clip(g0 + step, MODEL_WINDOW_S[0], MODEL_WINDOW_S[1])
 
 

@@ -4,8 +4,12 @@ Each table <name> is three files in one folder: <name>.csv, <name>.parquet (what
 <name>.json sidecar with the keys SIDECAR_KEYS: table (its name), units (per column, as in TABLES),
 definitions (how the columns are computed), fitted (fitted parameters, keyed by setting_key per
 device setting where there are several), engine and engine_version (the micromagnetic engine of the
-stage), provenance (config hash, git commit, ...). Units are SI; "1" is dimensionless; a text
-column lists its allowed values ("relu|lrelu").
+stage, or the compact model of an RRAM table), provenance (config hash, git commit, ...). Units are SI;
+"1" is dimensionless; a text column lists its allowed values ("relu|lrelu").
+
+Two families: the magnetic tables (MAGNETIC_TABLE_NAMES, written by the rule `tables` from the
+micromagnetic stages, read by the DCGAN) and the RRAM tables (RRAM_TABLE_NAMES, written by the rule
+`rram_device` from the compact model of devices/rram.py). TABLE_NAMES holds both.
 """
 from __future__ import annotations
 
@@ -36,10 +40,11 @@ class Column:
 
 @dataclass(frozen=True)
 class Table:
-    """One table: its name, how its columns are computed, and its columns in order."""
+    """One table: its name, how its columns are computed, its columns in order, and the rule that writes it."""
     name: str
     definitions: str
     columns: tuple[Column, ...]
+    rule: str = "tables"
 
     @property
     def column_names(self) -> list[str]:
@@ -82,8 +87,36 @@ TABLES = {t.name: t for t in (
           _columns(("device", "relu|lrelu", "str"), ("curvature_ratio", "1", "float"), ("drive_energy_J", "J", "float"),
                    ("read_energy_J", "J", "float"), ("total_J", "J", "float"), ("threshold", "1", "float"),
                    ("bias_energy_J", "J", "float"))),
+    Table("rram_read",
+          "one row per state g0 on 129 log-spaced points over the model window of devices/rram.py; "
+          "I(V) = A1 V + A3 V^3 with A1, A3 the means at rram.temperature_C (degC) and sigma_A1, sigma_A3 the "
+          "signed device-to-device spreads (A = mean + xi sigma, xi ~ N(0, 1) per device); read_current_A = "
+          "I(V_read) of the mean device, V_read = crossbar.read_voltage_V; d2d_current_std_A = the standard "
+          "deviation of I(V_read) over rram.population drawn devices at that g0 (model: |sigma_A1 V_read + "
+          "sigma_A3 V_read^3|); johnson_std_A = sqrt(4 k_B T G df) of the chord conductance G = "
+          "read_current_A / V_read, T in kelvin, df = 1 / (2 crossbar.read_time_s); nonlinearity = "
+          "A3 V_read^2 / A1",
+          _columns(("g0_S", "S", "float"), ("A1_S", "S", "float"), ("A3_S_per_V2", "S/V^2", "float"),
+                   ("sigma_A1_S", "S", "float"), ("sigma_A3_S_per_V2", "S/V^2", "float"),
+                   ("read_current_A", "A", "float"), ("d2d_current_std_A", "A", "float"),
+                   ("johnson_std_A", "A", "float"), ("nonlinearity", "1", "float")),
+          rule="rram_device"),
+    Table("rram_update",
+          "one row per direction and switching bin [g_low_S, g_high_S) of devices/rram.py: the configured pulse "
+          "(rram.set_pulse / rram.reset_pulse), the model's mean step D and signed spread s of that pulse in "
+          "that bin (dG = D + s (zeta_device + zeta_pulse) / sqrt(2)); delta_std_measured_S = the standard "
+          "deviation of the step over rram.population devices, each with its own device and pulse draw "
+          "(the step before the model-window clip; model: |s|); energy_per_pulse_J = V^2 G t_p at the bin's "
+          "geometric-centre conductance G",
+          _columns(("direction", "set|reset", "str"), ("bin", "1", "int"), ("g_low_S", "S", "float"),
+                   ("g_high_S", "S", "float"), ("amplitude_V", "V", "float"), ("duration_s", "s", "float"),
+                   ("delta_mean_S", "S", "float"), ("delta_spread_S", "S", "float"),
+                   ("delta_std_measured_S", "S", "float"), ("energy_per_pulse_J", "J", "float")),
+          rule="rram_device"),
 )}
-TABLE_NAMES = tuple(TABLES)
+TABLE_NAMES = tuple(TABLES)  # every table
+MAGNETIC_TABLE_NAMES = tuple(name for name, table in TABLES.items() if table.rule == "tables")  # the DCGAN's four
+RRAM_TABLE_NAMES = tuple(name for name, table in TABLES.items() if table.rule == "rram_device")
 
 
 def setting_key(device: str, curvature_ratio: float) -> str:
@@ -138,7 +171,7 @@ def read_table(directory, name: str) -> tuple[pd.DataFrame, dict]:
     parquet, sidecar_path = table_path(directory, name, "parquet"), table_path(directory, name, "json")
     for path in (parquet, sidecar_path):
         if not path.is_file():
-            raise TableError(f"device table file missing: {path} (written by the tables rule)")
+            raise TableError(f"device table file missing: {path} (written by the {TABLES[name].rule} rule)")
     frame = pd.read_parquet(parquet)
     check_frame(name, frame, parquet)
     if frame.empty:

@@ -8,7 +8,8 @@ import pytest
 
 from devices import crossbar, mtj, tables
 from pipeline import io
-from pipeline.table_contract import TABLE_NAMES, TABLES, TableError, read_table, setting_key, write_table
+from pipeline.table_contract import (MAGNETIC_TABLE_NAMES, RRAM_TABLE_NAMES, TABLE_NAMES, TABLES, TableError,
+                                     read_table, setting_key, write_table)
 
 CONTRACT = {  # spelled out here so that a change of the contract shows in this test
     "synapse_levels": ["level", "n_skyrmions", "mz_mean", "conductance_S", "resistance_ohm", "conductance_std_S"],
@@ -17,6 +18,12 @@ CONTRACT = {  # spelled out here so that a change of the contract shows in this 
                             "conductance_S", "output"],
     "activation_energy": ["device", "curvature_ratio", "drive_energy_J", "read_energy_J", "total_J", "threshold",
                           "bias_energy_J"],
+}
+RRAM_CONTRACT = {  # the RRAM tables of the rram_device rule (tests/test_rram.py builds them)
+    "rram_read": ["g0_S", "A1_S", "A3_S_per_V2", "sigma_A1_S", "sigma_A3_S_per_V2", "read_current_A",
+                  "d2d_current_std_A", "johnson_std_A", "nonlinearity"],
+    "rram_update": ["direction", "bin", "g_low_S", "g_high_S", "amplitude_V", "duration_s", "delta_mean_S",
+                    "delta_spread_S", "delta_std_measured_S", "energy_per_pulse_J"],
 }
 DW = {"track": {"length_m": 256e-9, "width_m": 32e-9}, "heavy_metal": {"resistivity_ohm_m": 2e-7, "thickness_m": 5e-9},
       "read": {"voltage_V": 0.1, "time_s": 1e-9}}
@@ -66,7 +73,8 @@ def built(stage_dirs, tmp_path):
 
 
 def test_contract_columns_units_and_round_trip(built):
-    assert list(TABLE_NAMES) == list(CONTRACT)
+    assert list(MAGNETIC_TABLE_NAMES) == list(CONTRACT)  # the tables rule writes exactly these four
+    assert sorted(built.glob("*")) == sorted(built / f"{n}.{s}" for n in CONTRACT for s in ("csv", "parquet", "json"))
     for name, columns in CONTRACT.items():
         frame, meta = read_table(built, name)
         assert list(frame.columns) == columns == TABLES[name].column_names
@@ -75,6 +83,17 @@ def test_contract_columns_units_and_round_trip(built):
         csv = pd.read_csv(built / f"{name}.csv")
         pd.testing.assert_frame_equal(frame.reset_index(drop=True), csv, check_dtype=False)
         json.loads((built / f"{name}.json").read_text())  # strict JSON (NaN written as null)
+
+
+def test_the_two_table_families():
+    """The magnetic four (rule tables) and the two RRAM tables (rule rram_device) make up the contract."""
+    assert list(RRAM_TABLE_NAMES) == list(RRAM_CONTRACT)
+    assert set(TABLE_NAMES) == set(CONTRACT) | set(RRAM_CONTRACT) and not set(CONTRACT) & set(RRAM_CONTRACT)
+    for name, columns in RRAM_CONTRACT.items():
+        assert TABLES[name].column_names == columns and TABLES[name].rule == "rram_device"
+        assert all(TABLES[name].units[c] for c in columns)
+    assert TABLES["rram_update"].units["direction"] == "set|reset"
+    assert {TABLES[n].rule for n in CONTRACT} == {"tables"}
 
 
 def test_levels_fit(built):

@@ -11,7 +11,7 @@ import yaml
 
 from tests.conftest import REPO, snakemake
 
-ALL_RULES = {"skyrmion_synapse", "dw_activation", "tables", "classifier", "training_setup", "train", "evaluate",
+ALL_RULES = {"skyrmion_synapse", "dw_activation", "tables", "rram_device", "classifier", "training_setup", "train", "evaluate",
              "summary", "all"}
 
 

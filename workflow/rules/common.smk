@@ -4,7 +4,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, workflow.basedir)
-from pipeline.table_contract import TABLE_NAMES
+from pipeline.table_contract import MAGNETIC_TABLE_NAMES, RRAM_TABLE_NAMES
 from workflow.config_check import ConfigError, validate
 
 try:  # keys, values, data and engine; the config files themselves are read by Snakemake (reproduce.sh checks them)
@@ -40,7 +40,7 @@ def system_dir(wildcards):
 
 
 def tables_if_hardware(wildcards):
-    """The device tables, for the hardware variants only: the float baseline never waits for the devices."""
+    """The magnetic device tables, for the hardware variants only: the float baseline never waits for the devices."""
     if wildcards.variant != "float":
-        return expand(f"{TABLES_DIR}/{{name}}.parquet", name=TABLE_NAMES)
+        return expand(f"{TABLES_DIR}/{{name}}.parquet", name=MAGNETIC_TABLE_NAMES)
     return []

@@ -8,7 +8,7 @@ rule tables:
         synapse_run=f"{SYNAPSE_DIR}/run.json",
         dw_run=f"{DW_DIR}/run.json",
     output:
-        expand(f"{TABLES_DIR}/{{name}}.{{ext}}", name=TABLE_NAMES, ext=["csv", "parquet", "json"]),
+        expand(f"{TABLES_DIR}/{{name}}.{{ext}}", name=MAGNETIC_TABLE_NAMES, ext=["csv", "parquet", "json"]),
     params:
         synapse=stable(config["synapse"]),
         dw=stable(config["dw_activation"]),
