@@ -31,7 +31,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from system.crossbar import calibrate_full_scale, quantise
+from system.crossbar import calibrate_full_scale, fast_searchsorted, quantise
 
 IMAGE_PIXELS = 784
 VARIANTS = ("float", "insitu", "insitu_novar")
@@ -127,14 +127,32 @@ class RRAMDevice:
         return self.g_high_S - self.g_low_S
 
     def coefficients(self, g, xi):
-        """(A1, A3) of devices in states g (S) with read draws xi."""
-        interp = partial(jnp.interp, g)
-        return (interp(self.g_grid_S, self.A1_S) + xi * interp(self.g_grid_S, self.sigma_A1_S),
-                interp(self.g_grid_S, self.A3_S_per_V2) + xi * interp(self.g_grid_S, self.sigma_A3_S_per_V2))
+        """(A1, A3) of devices in states g (S) with read draws xi: the read table interpolated linearly in g."""
+        grid = np.asarray(self.g_grid_S)
+        k = jnp.clip(fast_searchsorted(grid, g, side="right") - 1, 0, len(grid) - 2)
+        lo, hi = jnp.asarray(grid)[k], jnp.asarray(grid)[k + 1]
+        t = jnp.clip((g - lo) / (hi - lo), 0.0, 1.0)
+
+        def interp(values):
+            values = jnp.asarray(values)
+            return values[k] + t * (values[k + 1] - values[k])
+
+        return (interp(self.A1_S) + xi * interp(self.sigma_A1_S),
+                interp(self.A3_S_per_V2) + xi * interp(self.sigma_A3_S_per_V2))
+
+    def layer_read(self, layer: dict, read_noise: bool) -> dict:
+        """What a read of a layer of devices needs: differential coefficients a1, a3 (R, C) and the Johnson
+        noise variances (A^2) of each column (forward) and each row (backward) at zero noise if not read_noise."""
+        a1p, a3p = self.coefficients(layer["gp"], layer["xi_p"])
+        a1m, a3m = self.coefficients(layer["gm"], layer["xi_m"])
+        total = a1p + a1m
+        factor = self.noise_power_A2_per_S if read_noise else 0.0
+        return {"a1": a1p - a1m, "a3": a3p - a3m, "column_var": factor * jnp.sum(total, axis=0),
+                "row_var": factor * jnp.sum(total, axis=1)}
 
     def pulse(self, g, direction: str, zeta_device, zeta_pulse):
         """States after one pulse of `direction` ("set" / "reset"), kept inside the model's window."""
-        b = jnp.clip(jnp.searchsorted(jnp.asarray(self.bin_edges_S), g, side="right") - 1, 0, len(self.bin_edges_S) - 2)
+        b = jnp.clip(fast_searchsorted(np.asarray(self.bin_edges_S), g, side="right") - 1, 0, len(self.bin_edges_S) - 2)
         mean = jnp.asarray(self.step_mean_S[direction])[b]
         spread = jnp.asarray(self.step_spread_S[direction])[b]
         return jnp.clip(g + mean + spread * (zeta_device + zeta_pulse) / math.sqrt(2.0), *self.window_S)
@@ -204,25 +222,19 @@ def _crossbar_bwd(res, g):
 _crossbar.defvjp(_crossbar_fwd, _crossbar_bwd)
 
 
-def insitu_dense(x, w, layer: dict, state: dict, key, cfg: FCGANConfig, dev: RRAMDevice, full_scale: float,
-                 train: bool, read_noise: bool):
-    """x (B, R - 1) -> pre-activations (B, C) in weight units, through the devices of `layer`; w (R, C), equal
-    to device_weights(layer), receives the weight gradient. Returns (y, new converter state)."""
+def insitu_dense(x, w, read: dict, state: dict, key, cfg: FCGANConfig, dev: RRAMDevice, full_scale: float,
+                 train: bool):
+    """x (B, R - 1) -> pre-activations (B, C) in weight units, through a layer of devices (its
+    RRAMDevice.layer_read); w (R, C), equal to the devices' weights, receives the weight gradient.
+    Returns (y, new converter state)."""
     V = dev.read_voltage_V
     x = jnp.concatenate([jnp.clip(x / full_scale, -1.0, 1.0), jnp.ones((x.shape[0], 1))], axis=1)
     v_rows = V * quantise(x, cfg.dac_bits, jnp.asarray(1.0))
-    a1p, a3p = dev.coefficients(layer["gp"], layer["xi_p"])
-    a1m, a3m = dev.coefficients(layer["gm"], layer["xi_m"])
     k_f, k_b = jax.random.split(key)
-    back_noise = jnp.zeros_like(v_rows)
-    if read_noise:
-        # backward read at full scale V_read: Johnson noise of each row, in units of V_read x conductance
-        row_var = dev.noise_power_A2_per_S * jnp.sum(a1p + a1m, axis=1)
-        back_noise = jnp.sqrt(row_var) / V * jax.random.normal(k_b, v_rows.shape)
-    current = _crossbar(v_rows, w, a1p - a1m, a3p - a3m, back_noise)
-    if read_noise:
-        column_var = dev.noise_power_A2_per_S * jnp.sum(a1p + a1m, axis=0)
-        current = current + jnp.sqrt(column_var) * jax.random.normal(k_f, current.shape)
+    # backward read at full scale V_read: Johnson noise of each row, in units of V_read x conductance
+    back_noise = jnp.sqrt(read["row_var"]) / V * jax.random.normal(k_b, v_rows.shape)
+    current = _crossbar(v_rows, w, read["a1"], read["a3"], back_noise)
+    current = current + jnp.sqrt(read["column_var"]) * jax.random.normal(k_f, current.shape)
     # current / (V_read dG_window / s) is the product in weight units at unit input; x was divided by fs
     y = current * cfg.weight_scale / (V * dev.window_width_S) * full_scale
     adc_fs = calibrate_full_scale(state["adc"], y, train)
@@ -233,17 +245,16 @@ def float_dense(x, w):
     return x @ w[:-1] + w[-1]
 
 
-def network(weights: list, devices: list | None, states: list, x, key, cfg: FCGANConfig, dev: RRAMDevice | None, *,
+def network(weights: list, reads: list | None, states: list, x, key, cfg: FCGANConfig, dev: RRAMDevice | None, *,
             input_fs: float, out: str, train: bool):
     """A stack of dense layers with tanh between them; out "tanh" (generator) or "logit" (discriminator).
-    weights: per layer (n_in + 1, n_out), the last row the bias; in situ they are device_weights(devices) and
-    carry the gradient, while the devices compute."""
+    weights: per layer (n_in + 1, n_out), the last row the bias; in situ they are the devices' weights and
+    carry the gradient, while the devices compute: reads holds each layer's RRAMDevice.layer_read."""
     new_states = []
     for i, (w, state) in enumerate(zip(weights, states)):
         if cfg.in_situ:
             fs = input_fs if i == 0 else 1.0
-            x, state = insitu_dense(x, w, devices[i], state, jax.random.fold_in(key, i), cfg, dev, fs, train,
-                                    read_noise=cfg.variant == "insitu")
+            x, state = insitu_dense(x, w, reads[i], state, jax.random.fold_in(key, i), cfg, dev, fs, train)
         else:
             x = float_dense(x, w)
         new_states.append(state)
@@ -306,15 +317,17 @@ def make_train_step(cfg: FCGANConfig, dev: RRAMDevice | None):
     def weights_of(params):  # the leaves the gradient is taken for
         return [device_weights(p, cfg, dev) for p in params] if cfg.in_situ else params
 
-    def d_loss_fn(weights, params_d, state_d, real, fake, key):
-        devices = params_d if cfg.in_situ else None
-        real_logits, state_d = D(weights, devices, state_d, real, jax.random.fold_in(key, 0))
-        fake_logits, state_d = D(weights, devices, state_d, fake, jax.random.fold_in(key, 1))
+    def reads_of(params):  # once per step and network: the devices' read coefficients and noise
+        return [dev.layer_read(p, cfg.variant == "insitu") for p in params] if cfg.in_situ else None
+
+    def d_loss_fn(weights, reads_d, state_d, real, fake, key):
+        real_logits, state_d = D(weights, reads_d, state_d, real, jax.random.fold_in(key, 0))
+        fake_logits, state_d = D(weights, reads_d, state_d, fake, jax.random.fold_in(key, 1))
         return bce(real_logits, 1.0) + bce(fake_logits, 0.0), state_d
 
-    def g_loss_fn(weights_g, params_g, state_g, params_d, state_d, z, key):
-        fake, state_g = G(weights_g, params_g if cfg.in_situ else None, state_g, z, jax.random.fold_in(key, 0))
-        logits, _ = D(weights_of(params_d), params_d if cfg.in_situ else None, state_d, fake, jax.random.fold_in(key, 1))
+    def g_loss_fn(weights_g, reads_g, state_g, weights_d, reads_d, state_d, z, key):
+        fake, state_g = G(weights_g, reads_g, state_g, z, jax.random.fold_in(key, 0))
+        logits, _ = D(weights_d, reads_d, state_d, fake, jax.random.fold_in(key, 1))
         return bce(logits, 1.0), (state_g, fake)
 
     def update(name, carry, grads, key):
@@ -327,17 +340,17 @@ def make_train_step(cfg: FCGANConfig, dev: RRAMDevice | None):
     @jax.jit
     def step(carry, real, z, key):
         k_g, k_d, k_gd, k_ud, k_ug = jax.random.split(key, 5)
-        fake, state_g = G(weights_of(carry["params_g"]), carry["params_g"] if cfg.in_situ else None,
-                          carry["state_g"], z, k_g)
+        weights_g, reads_g = weights_of(carry["params_g"]), reads_of(carry["params_g"])
+        fake, state_g = G(weights_g, reads_g, carry["state_g"], z, k_g)
         fake = jax.lax.stop_gradient(fake)
         (d_loss, state_d), d_grads = jax.value_and_grad(d_loss_fn, has_aux=True)(
-            weights_of(carry["params_d"]), carry["params_d"], carry["state_d"], real, fake, k_d)
+            weights_of(carry["params_d"]), reads_of(carry["params_d"]), carry["state_d"], real, fake, k_d)
         params_d, d_pulses, d_energy, opt_d = update("d", carry, d_grads, k_ud)
         carry = {**carry, "params_d": params_d, "state_d": state_d}
         if opt_d is not None:
             carry["opt_d"] = opt_d
         (g_loss, (state_g, _)), g_grads = jax.value_and_grad(g_loss_fn, has_aux=True)(
-            weights_of(carry["params_g"]), carry["params_g"], carry["state_g"], params_d, state_d, z, k_gd)
+            weights_g, reads_g, carry["state_g"], weights_of(params_d), reads_of(params_d), state_d, z, k_gd)
         params_g, g_pulses, g_energy, opt_g = update("g", carry, g_grads, k_ug)
         carry = {**carry, "params_g": params_g, "state_g": state_g}
         if opt_g is not None:
@@ -353,7 +366,9 @@ def make_generate(cfg: FCGANConfig, dev: RRAMDevice | None):
     """Jitted (params_g, state_g, z, key) -> images (B, 784) in [-1, 1], converters frozen."""
     G = partial(network, cfg=cfg, dev=dev, input_fs=latent_full_scale(cfg), out="tanh", train=False)
     def generate(params, states, z, key):
-        weights = [device_weights(p, cfg, dev) for p in params] if cfg.in_situ else params
-        return G(weights, params if cfg.in_situ else None, states, z, key)[0]
+        if not cfg.in_situ:
+            return G(params, None, states, z, key)[0]
+        weights = [device_weights(p, cfg, dev) for p in params]
+        return G(weights, [dev.layer_read(p, cfg.variant == "insitu") for p in params], states, z, key)[0]
 
     return jax.jit(generate)

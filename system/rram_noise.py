@@ -1,0 +1,100 @@
+"""True-random generator input from the temporal read noise of RRAM pairs (devices' Johnson noise).
+
+One latent dimension is one differential pair of devices programmed to the operating window's centre and
+read at V_read: a read gives I+ - I- = offset + n, the offset fixed by the pair's device draws (the model's
+device-to-device variation of A1 and A3), n ~ N(0, sigma^2) with sigma^2 = 4 k_B T df (A1+ + A1-), redrawn
+per read (the temporal noise of the read table). Calibration: `calibration_reads` reads per pair give its
+offset and sigma estimates (sample mean and standard deviation). A sample: `reads_per_sample` reads, each
+corrected, (I - offset_est) / sigma_est, digitised by an ADC of `adc_bits` over +-FULL_SCALE standard
+deviations, summed and divided by sqrt(reads). The estimates' errors leave each dimension a small mean and
+scale error; the ADC leaves its quantisation.
+
+Energy per latent value: reads_per_sample x (a pair's read, t_read V_read I summed over both devices, plus
+one ADC conversion, FOM 2^bits). The calibration is a one-off cost per pair, reported apart.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from scipy import stats
+
+from system.crossbar import quantise
+
+FULL_SCALE = 4.0  # ADC full scale of a corrected read, in standard deviations (clips 6e-5 of reads)
+
+
+@dataclass(frozen=True)
+class NoiseSource:
+    """Per pair (L,): offset (A), sigma (A) and their calibrated estimates; read energy per pair (J)."""
+    offset_A: np.ndarray
+    sigma_A: np.ndarray
+    offset_est_A: np.ndarray
+    sigma_est_A: np.ndarray
+    read_energy_J: np.ndarray
+    reads_per_sample: int
+    calibration_reads: int
+    adc_bits: int
+    adc_energy_J: float
+
+    @classmethod
+    def build(cls, dev, latent_dim: int, reads_per_sample: int, calibration_reads: int, adc_bits: int,
+              adc_energy_J: float, seed: int) -> NoiseSource:
+        """latent_dim pairs at the window's centre with device draws from seed; calibration simulated."""
+        rng = np.random.default_rng(seed)
+        centre = np.full(latent_dim, 0.5 * (dev.g_low_S + dev.g_high_S))
+        xi = rng.standard_normal((2, latent_dim))
+        (a1p, a3p), (a1m, a3m) = (map(np.asarray, dev.coefficients(jnp.asarray(centre), jnp.asarray(x))) for x in xi)
+        V = dev.read_voltage_V
+        ip, im = a1p * V + a3p * V ** 3, a1m * V + a3m * V ** 3
+        sigma = np.sqrt(dev.noise_power_A2_per_S * (a1p + a1m))
+        calibration = (ip - im) + sigma * rng.standard_normal((calibration_reads, latent_dim))
+        sigma_est = calibration.std(axis=0, ddof=1) if calibration_reads > 1 else sigma
+        return cls(offset_A=ip - im, sigma_A=sigma, offset_est_A=calibration.mean(axis=0), sigma_est_A=sigma_est,
+                   read_energy_J=dev.read_time_s * V * (ip + im), reads_per_sample=reads_per_sample,
+                   calibration_reads=calibration_reads, adc_bits=adc_bits, adc_energy_J=adc_energy_J)
+
+    def sample(self, key, n: int):
+        """(n, L) latent samples (JAX, float32)."""
+        L = len(self.offset_A)
+        reads = (jnp.asarray(self.offset_A, jnp.float32)
+                 + jnp.asarray(self.sigma_A, jnp.float32) * jax.random.normal(key, (self.reads_per_sample, n, L)))
+        corrected = (reads - jnp.asarray(self.offset_est_A, jnp.float32)) / jnp.asarray(self.sigma_est_A, jnp.float32)
+        digital = quantise(corrected, self.adc_bits, jnp.asarray(FULL_SCALE))
+        return jnp.sum(digital, axis=0) / math.sqrt(self.reads_per_sample)
+
+    def energy_per_value_J(self) -> float:
+        """Mean energy (J) of one latent value: its reads and their ADC conversions."""
+        return float(self.reads_per_sample * (np.mean(self.read_energy_J) + self.adc_energy_J))
+
+    def calibration_energy_J(self) -> float:
+        """One-off energy (J) of calibrating all pairs."""
+        return float(self.calibration_reads * (np.sum(self.read_energy_J) + len(self.read_energy_J) * self.adc_energy_J))
+
+
+def statistics(z: np.ndarray) -> dict:
+    """Tests of samples z (N, L) against i.i.d. N(0, 1): normality of the pooled values (D'Agostino-Pearson
+    and Kolmogorov-Smirnov against N(0, 1)), per-dimension mean and std, and correlation across dimensions
+    (off-diagonal Pearson r) and across consecutive samples (lag-1 autocorrelation per dimension), each
+    with the largest |r| beside its 99.9 % bound under independence, 3.29 / sqrt(N) (Bonferroni-free)."""
+    z = np.asarray(z, dtype=np.float64)
+    n, L = z.shape
+    pooled = z.ravel()
+    subset = pooled[: min(len(pooled), 100_000)]
+    dims = np.corrcoef(z, rowvar=False)[~np.eye(L, dtype=bool)] if L > 1 else np.zeros(1)
+    lag = np.array([np.corrcoef(z[:-1, j], z[1:, j])[0, 1] for j in range(L)])
+    bound = 3.29 / math.sqrt(n)
+    return {
+        "n_samples": n, "latent_dim": L,
+        "mean": float(pooled.mean()), "std": float(pooled.std()),
+        "dim_mean_max_abs": float(np.abs(z.mean(axis=0)).max()), "dim_std_min": float(z.std(axis=0).min()),
+        "dim_std_max": float(z.std(axis=0).max()),
+        "normaltest_p": float(stats.normaltest(subset).pvalue),
+        "ks_p": float(stats.kstest(subset, "norm").pvalue),
+        "dim_corr_max_abs": float(np.abs(dims).max()), "dim_corr_fraction_above_bound": float(np.mean(np.abs(dims) > bound)),
+        "lag1_corr_max_abs": float(np.abs(lag).max()), "lag1_corr_fraction_above_bound": float(np.mean(np.abs(lag) > bound)),
+        "corr_bound_99_9": bound,
+    }
