@@ -11,6 +11,7 @@ include: "workflow/rules/devices.smk"
 include: "workflow/rules/tables.smk"
 include: "workflow/rules/rram.smk"
 include: "workflow/rules/system.smk"
+include: "workflow/rules/fcgan.smk"
 include: "workflow/rules/report.smk"
 
 
@@ -19,4 +20,5 @@ rule all:
         "results/summary.csv",
         "results/summary.png",
         expand(f"{TABLES_DIR}/{{name}}.parquet", name=RRAM_TABLE_NAMES),
+        f"{FCGAN_DIR}/summary.csv",
     default_target: True

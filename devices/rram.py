@@ -20,8 +20,9 @@ conductance bin holding G0:
     SET:   D = c0 (1 - tanh(c1 (L - c2))) (tanh(c3 V - c4) + 1)
     RESET: D = c0 (-1 - tanh(c1 (L - c2))) (tanh(c3 V - c4) - 1)
     spread s = D (d0 + d1 L^2 + d2 V L + d3 V^2 L + d4 V^3)
-    dG = D + s (zeta_device + zeta_pulse) / sqrt(2)
-The model gives one spread s; this project splits its variance equally into a device-to-device part
+    dG = D + s (sqrt(f) zeta_device + sqrt(1 - f) zeta_pulse),  f = SWITCHING_D2D_FRACTION = 1/2
+The model gives one spread s; this project splits its variance equally (an assumption: no source gives the
+split; the re-implementation draws it all once per device, f = 1) into a device-to-device part
 (zeta_device ~ N(0, 1), drawn once per device) and a cycle-to-cycle part (zeta_pulse, redrawn per pulse),
 so that the total spread is the model's. G0 stays inside the model's window [3.16, 316] uS.
 """
@@ -67,6 +68,7 @@ RESET_COEFFS = np.array([
     [-0.89e-4, 0.22, 1.93, 6.2, -7.10, -0.04, -2e-3, -0.10, -0.11, -0.04],
     [-0.89e-4, 0.28, 1.68, 6.2, -7.00, 0.10, 3e-3, 0.02, -0.05, -4e-3]])
 
+SWITCHING_D2D_FRACTION = 0.5  # share of the switching spread's variance drawn once per device (docstring)
 MODEL_WINDOW_S = (float(BIN_EDGES_S[0]), float(BIN_EDGES_S[-1]))
 # The ranges the model is stated for (the re-implementation's documentation and examples): reads within
 # +-0.4 V; pulses 100 ns to 100 ms; SET +0.8 to +1.5 V; RESET -0.8 to -1.8 V (with these coefficients a
@@ -141,13 +143,14 @@ def switching_step(g0, amplitude_V: float, duration_s: float):
 
 def pulse_step(g0, amplitude_V: float, duration_s: float, zeta_device=0.0, zeta_pulse=0.0):
     """Conductance change (S) of one pulse on devices in state g0 (S), before the window clip:
-    D + s (zeta_device + zeta_pulse) / sqrt(2)."""
+    D + s (sqrt(f) zeta_device + sqrt(1 - f) zeta_pulse)."""
     mean, spread = switching_step(g0, amplitude_V, duration_s)
-    return mean + spread * (zeta_device + zeta_pulse) / math.sqrt(2.0)
+    f = SWITCHING_D2D_FRACTION
+    return mean + spread * (math.sqrt(f) * zeta_device + math.sqrt(1.0 - f) * zeta_pulse)
 
 
 def apply_pulse(g0, amplitude_V: float, duration_s: float, zeta_device=0.0, zeta_pulse=0.0):
-    """New state (S) after one pulse: D + s (zeta_device + zeta_pulse) / sqrt(2), kept in the model's window."""
+    """New state (S) after one pulse (pulse_step), kept in the model's window."""
     xp = _xp(g0, zeta_device, zeta_pulse)
     step = pulse_step(g0, amplitude_V, duration_s, zeta_device, zeta_pulse)
     return xp.clip(g0 + step, MODEL_WINDOW_S[0], MODEL_WINDOW_S[1])

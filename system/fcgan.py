@@ -17,8 +17,9 @@ product goes through the device model of the tables (rram_read, rram_update):
   device whose weight has a nonzero sign: w up is a SET pulse on G+ and a RESET pulse on G-, w down the
   reverse. A pulse moves G0 by the step of its bin (mean D, spread s): D + s (zeta_device + zeta_pulse)/sqrt 2.
 
-Conductances in S, voltages in V, currents in A. The variant insitu_novar sets xi, zeta and the read
-noise to zero (the devices keep their nonlinear I-V and state-dependent steps).
+Conductances in S, voltages in V, currents in A. Variants: insitu has every variation of the model;
+insitu_temporal only the temporal ones (read noise, cycle-to-cycle switching: the device draws xi and
+zeta_device are zero); insitu_novar none (the devices keep their nonlinear I-V and state-dependent steps).
 """
 from __future__ import annotations
 
@@ -31,12 +32,14 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
+from devices import rram
 from system.crossbar import calibrate_full_scale, fast_searchsorted, quantise
 
 IMAGE_PIXELS = 784
-VARIANTS = ("float", "insitu", "insitu_novar")
+VARIANTS = ("float", "insitu", "insitu_temporal", "insitu_novar")
 NOISES = ("gaussian", "uniform", "crossbar")
 K_B_J_PER_K = 1.380649e-23
+VERIFY_ITERATIONS = 8  # write-verify steps; the read current's slope in g is 0.98 +- 0.1, so each cuts the error ~10x
 LATENT_FULL_SCALE = {"gaussian": 4.0, "crossbar": 4.0, "uniform": 1.0}  # DAC full scale of the latent input
 
 
@@ -52,23 +55,37 @@ class FCGANConfig:
     weight_scale: float
     dac_bits: int
     adc_bits: int
+    dac_energy_J: float = 0.0       # per conversion (system.energy: FOM 2^bits)
+    adc_energy_J: float = 0.0
     variant: str = "float"
     noise: str = "gaussian"
     seed: int = 0
 
     @classmethod
-    def from_config(cls, section: dict, variant: str, noise: str, seed: int) -> FCGANConfig:
+    def from_config(cls, section: dict, variant: str, noise: str, seed: int, dac_energy_J: float = 0.0,
+                    adc_energy_J: float = 0.0) -> FCGANConfig:
         if variant not in VARIANTS or noise not in NOISES:
             raise ValueError(f"fcgan.runs: unknown run {variant}/{noise}")
         return cls(latent_dim=int(section["latent_dim"]), hidden=tuple(int(h) for h in section["hidden"]),
                    batch_size=int(section["batch_size"]), epochs=int(section["epochs"]),
                    learning_rate=float(section["learning_rate"]), beta1=float(section["beta1"]),
                    weight_scale=float(section["weight_scale"]), dac_bits=int(section["dac_bits"]),
-                   adc_bits=int(section["adc_bits"]), variant=variant, noise=noise, seed=int(seed))
+                   adc_bits=int(section["adc_bits"]),
+                   dac_energy_J=dac_energy_J, adc_energy_J=adc_energy_J, variant=variant, noise=noise, seed=int(seed))
 
     @property
     def in_situ(self) -> bool:
         return self.variant != "float"
+
+    @property
+    def device_variation(self) -> bool:
+        """Device-to-device draws (read xi, switching zeta_device): variant insitu only."""
+        return self.variant == "insitu"
+
+    @property
+    def temporal_variation(self) -> bool:
+        """Read noise and cycle-to-cycle switching draws: insitu and insitu_temporal."""
+        return self.variant in ("insitu", "insitu_temporal")
 
     @property
     def generator_dims(self) -> tuple[int, ...]:
@@ -98,6 +115,7 @@ class RRAMDevice:
     g_low_S: float
     g_high_S: float
     window_S: tuple[float, float] = field(default=(3.16e-6, 316e-6))
+    d2d_fraction: float = rram.SWITCHING_D2D_FRACTION  # share of the switching spread's variance that is d2d
 
     @classmethod
     def from_tables(cls, read, read_fit: dict, update, update_fit: dict) -> RRAMDevice:
@@ -114,8 +132,9 @@ class RRAMDevice:
             pulse_s={d: float(f["duration_s"].iloc[0]) for d, f in steps.items()},
             read_voltage_V=float(read_fit["read_voltage_V"]), read_time_s=float(read_fit["read_time_s"]),
             temperature_C=float(read_fit["temperature_C"]),
-            g_low_S=float(read_fit["window_S"][0]), g_high_S=float(read_fit["window_S"][1]),
-            window_S=(float(edges[0]), float(edges[-1])))
+            g_low_S=float(read_fit["operating_window"]["g_low_S"]),
+            g_high_S=float(read_fit["operating_window"]["g_high_S"]),
+            window_S=tuple(float(g) for g in read_fit["model_window_S"]))
 
     @property
     def noise_power_A2_per_S(self) -> float:
@@ -147,15 +166,41 @@ class RRAMDevice:
         a1m, a3m = self.coefficients(layer["gm"], layer["xi_m"])
         total = a1p + a1m
         factor = self.noise_power_A2_per_S if read_noise else 0.0
+        load3 = a3p + a3m
         return {"a1": a1p - a1m, "a3": a3p - a3m, "column_var": factor * jnp.sum(total, axis=0),
-                "row_var": factor * jnp.sum(total, axis=1)}
+                "row_var": factor * jnp.sum(total, axis=1),
+                "row_load": (jnp.sum(total, axis=1), jnp.sum(load3, axis=1)),
+                "column_load": (jnp.sum(total, axis=0), jnp.sum(load3, axis=0))}
+
+    def read_energy_J(self, v_sq_sum, load) -> jax.Array:
+        """Energy (J) dissipated in a read: t_read sum_i (sum_b V_bi^2) sum_j A1_ij + (sum_b V_bi^4) sum_j A3_ij
+        over the devices of both polarities; v_sq_sum (sum_b V^2, sum_b V^4) per driven line, load the
+        (sum A1, sum A3) of each driven line."""
+        return self.read_time_s * (jnp.sum(v_sq_sum[0] * load[0]) + jnp.sum(v_sq_sum[1] * load[1]))
+
+    def read_current(self, g, xi):
+        """Current (A) at V_read of devices in states g (S) with read draws xi, without noise."""
+        a1, a3 = self.coefficients(g, xi)
+        return a1 * self.read_voltage_V + a3 * self.read_voltage_V ** 3
+
+    def verify(self, target_S, xi, iterations: int = VERIFY_ITERATIONS):
+        """States (S) whose read current at V_read equals that of nominal devices (xi = 0) in states
+        target_S: write-verify (Alibart et al., Nanotechnology 23, 075201 (2012)) as fixed-point
+        iterations g <- g + (I_target - I(g)) / V_read, kept inside the model's window."""
+        goal = self.read_current(target_S, jnp.zeros_like(xi))
+        g = target_S
+        for _ in range(iterations):
+            g = jnp.clip(g + (goal - self.read_current(g, xi)) / self.read_voltage_V, *self.window_S)
+        return g
 
     def pulse(self, g, direction: str, zeta_device, zeta_pulse):
         """States after one pulse of `direction` ("set" / "reset"), kept inside the model's window."""
         b = jnp.clip(fast_searchsorted(np.asarray(self.bin_edges_S), g, side="right") - 1, 0, len(self.bin_edges_S) - 2)
         mean = jnp.asarray(self.step_mean_S[direction])[b]
         spread = jnp.asarray(self.step_spread_S[direction])[b]
-        return jnp.clip(g + mean + spread * (zeta_device + zeta_pulse) / math.sqrt(2.0), *self.window_S)
+        f = self.d2d_fraction
+        return jnp.clip(g + mean + spread * (math.sqrt(f) * zeta_device + math.sqrt(1.0 - f) * zeta_pulse),
+                        *self.window_S)
 
     def pulse_energy_J(self, g, direction: str):
         """V_p^2 G t_p (J) of one pulse on devices in states g."""
@@ -177,14 +222,16 @@ def init_float(dims: tuple[int, ...], key) -> list:
 
 
 def init_devices(dims: tuple[int, ...], key, cfg: FCGANConfig, dev: RRAMDevice) -> list:
-    """Per layer: states gp, gm (S) programmed to Glorot weights about the window's centre, and the devices'
-    fixed draws (xi read, zeta switching; zeros for insitu_novar)."""
+    """Per layer: states gp, gm (S) and the devices' fixed draws (xi read, zeta switching; zeros for
+    insitu_novar). Each pair is written to its Glorot weight about the window's centre with write-verify:
+    the state is tuned until the device's read current at V_read is that of the target conductance
+    (dev.verify), so a device's read draw xi does not offset its initial weight."""
     layers = []
     centre = 0.5 * (dev.g_low_S + dev.g_high_S)
     for k, w in zip(jax.random.split(key, len(dims) - 1), init_float(dims, key)):
         half = 0.5 * w / cfg.weight_scale * dev.window_width_S
-        draws = jax.random.normal(k, (4, *w.shape)) if cfg.variant == "insitu" else jnp.zeros((4, *w.shape))
-        layers.append({"gp": centre + half, "gm": centre - half,
+        draws = jax.random.normal(k, (4, *w.shape)) if cfg.device_variation else jnp.zeros((4, *w.shape))
+        layers.append({"gp": dev.verify(centre + half, draws[0]), "gm": dev.verify(centre - half, draws[1]),
                        "xi_p": draws[0], "xi_m": draws[1], "zeta_p": draws[2], "zeta_m": draws[3]})
     return layers
 
@@ -226,7 +273,9 @@ def insitu_dense(x, w, read: dict, state: dict, key, cfg: FCGANConfig, dev: RRAM
                  train: bool):
     """x (B, R - 1) -> pre-activations (B, C) in weight units, through a layer of devices (its
     RRAMDevice.layer_read); w (R, C), equal to the devices' weights, receives the weight gradient.
-    Returns (y, new converter state)."""
+    Returns (y, new converter state, energy (J) of the reads and conversions: the forward read from the
+    row voltages; in training also the backward read, counted as if every column were driven at V_read
+    (an upper bound: the error's DAC scales its largest element to V_read), and each read's conversions)."""
     V = dev.read_voltage_V
     x = jnp.concatenate([jnp.clip(x / full_scale, -1.0, 1.0), jnp.ones((x.shape[0], 1))], axis=1)
     v_rows = V * quantise(x, cfg.dac_bits, jnp.asarray(1.0))
@@ -238,7 +287,13 @@ def insitu_dense(x, w, read: dict, state: dict, key, cfg: FCGANConfig, dev: RRAM
     # current / (V_read dG_window / s) is the product in weight units at unit input; x was divided by fs
     y = current * cfg.weight_scale / (V * dev.window_width_S) * full_scale
     adc_fs = calibrate_full_scale(state["adc"], y, train)
-    return quantise(y, cfg.adc_bits, adc_fs), {"adc": adc_fs}
+    B, (R, C) = x.shape[0], read["a1"].shape
+    energy = dev.read_energy_J((jnp.sum(v_rows ** 2, axis=0), jnp.sum(v_rows ** 4, axis=0)), read["row_load"])
+    energy = energy + B * (R * cfg.dac_energy_J + C * cfg.adc_energy_J)
+    if train:  # the backward read, bounded above by every column driven at V_read (docstring)
+        energy = energy + B * (dev.read_energy_J((V ** 2, V ** 4), read["column_load"])
+                               + C * cfg.dac_energy_J + R * cfg.adc_energy_J)
+    return quantise(y, cfg.adc_bits, adc_fs), {"adc": adc_fs}, jax.lax.stop_gradient(energy)
 
 
 def float_dense(x, w):
@@ -249,18 +304,20 @@ def network(weights: list, reads: list | None, states: list, x, key, cfg: FCGANC
             input_fs: float, out: str, train: bool):
     """A stack of dense layers with tanh between them; out "tanh" (generator) or "logit" (discriminator).
     weights: per layer (n_in + 1, n_out), the last row the bias; in situ they are the devices' weights and
-    carry the gradient, while the devices compute: reads holds each layer's RRAMDevice.layer_read."""
-    new_states = []
+    carry the gradient, while the devices compute: reads holds each layer's RRAMDevice.layer_read.
+    Returns (output, new converter states, energy (J) of the crossbar reads and conversions; 0 in float)."""
+    new_states, energy = [], 0.0
     for i, (w, state) in enumerate(zip(weights, states)):
         if cfg.in_situ:
             fs = input_fs if i == 0 else 1.0
-            x, state = insitu_dense(x, w, reads[i], state, jax.random.fold_in(key, i), cfg, dev, fs, train)
+            x, state, e = insitu_dense(x, w, reads[i], state, jax.random.fold_in(key, i), cfg, dev, fs, train)
+            energy = energy + e
         else:
             x = float_dense(x, w)
         new_states.append(state)
         if i < len(weights) - 1 or out == "tanh":
             x = jnp.tanh(x)
-    return x, new_states
+    return x, new_states, energy
 
 
 # ---------------------------------------------------------------- training
@@ -294,7 +351,7 @@ def manhattan(params: list, grads: list, key, dev: RRAMDevice, cfg: FCGANConfig)
     new, sets, resets, energy = [], 0, 0, 0.0
     for i, (layer, grad) in enumerate(zip(params, grads)):
         up, down = grad < 0, grad > 0   # descent: w up where the gradient is negative
-        zeta = (jax.random.normal(jax.random.fold_in(key, i), (2, *grad.shape)) if cfg.variant == "insitu"
+        zeta = (jax.random.normal(jax.random.fold_in(key, i), (2, *grad.shape)) if cfg.temporal_variation
                 else jnp.zeros((2, *grad.shape)))
         gp, gm = layer["gp"], layer["gm"]
         gp_set, gp_reset = (dev.pulse(gp, d, layer["zeta_p"], zeta[0]) for d in ("set", "reset"))
@@ -318,17 +375,17 @@ def make_train_step(cfg: FCGANConfig, dev: RRAMDevice | None):
         return [device_weights(p, cfg, dev) for p in params] if cfg.in_situ else params
 
     def reads_of(params):  # once per step and network: the devices' read coefficients and noise
-        return [dev.layer_read(p, cfg.variant == "insitu") for p in params] if cfg.in_situ else None
+        return [dev.layer_read(p, cfg.temporal_variation) for p in params] if cfg.in_situ else None
 
     def d_loss_fn(weights, reads_d, state_d, real, fake, key):
-        real_logits, state_d = D(weights, reads_d, state_d, real, jax.random.fold_in(key, 0))
-        fake_logits, state_d = D(weights, reads_d, state_d, fake, jax.random.fold_in(key, 1))
-        return bce(real_logits, 1.0) + bce(fake_logits, 0.0), state_d
+        real_logits, state_d, e_real = D(weights, reads_d, state_d, real, jax.random.fold_in(key, 0))
+        fake_logits, state_d, e_fake = D(weights, reads_d, state_d, fake, jax.random.fold_in(key, 1))
+        return bce(real_logits, 1.0) + bce(fake_logits, 0.0), (state_d, e_real + e_fake)
 
     def g_loss_fn(weights_g, reads_g, state_g, weights_d, reads_d, state_d, z, key):
-        fake, state_g = G(weights_g, reads_g, state_g, z, jax.random.fold_in(key, 0))
-        logits, _ = D(weights_d, reads_d, state_d, fake, jax.random.fold_in(key, 1))
-        return bce(logits, 1.0), (state_g, fake)
+        fake, state_g, e_g = G(weights_g, reads_g, state_g, z, jax.random.fold_in(key, 0))
+        logits, _, e_d = D(weights_d, reads_d, state_d, fake, jax.random.fold_in(key, 1))
+        return bce(logits, 1.0), (state_g, e_g + e_d)
 
     def update(name, carry, grads, key):
         params = carry[f"params_{name}"]
@@ -341,15 +398,15 @@ def make_train_step(cfg: FCGANConfig, dev: RRAMDevice | None):
     def step(carry, real, z, key):
         k_g, k_d, k_gd, k_ud, k_ug = jax.random.split(key, 5)
         weights_g, reads_g = weights_of(carry["params_g"]), reads_of(carry["params_g"])
-        fake, state_g = G(weights_g, reads_g, carry["state_g"], z, k_g)
+        fake, state_g, e_fake = G(weights_g, reads_g, carry["state_g"], z, k_g)
         fake = jax.lax.stop_gradient(fake)
-        (d_loss, state_d), d_grads = jax.value_and_grad(d_loss_fn, has_aux=True)(
+        (d_loss, (state_d, e_d)), d_grads = jax.value_and_grad(d_loss_fn, has_aux=True)(
             weights_of(carry["params_d"]), reads_of(carry["params_d"]), carry["state_d"], real, fake, k_d)
         params_d, d_pulses, d_energy, opt_d = update("d", carry, d_grads, k_ud)
         carry = {**carry, "params_d": params_d, "state_d": state_d}
         if opt_d is not None:
             carry["opt_d"] = opt_d
-        (g_loss, (state_g, _)), g_grads = jax.value_and_grad(g_loss_fn, has_aux=True)(
+        (g_loss, (state_g, e_g)), g_grads = jax.value_and_grad(g_loss_fn, has_aux=True)(
             weights_g, reads_g, carry["state_g"], weights_of(params_d), reads_of(params_d), state_d, z, k_gd)
         params_g, g_pulses, g_energy, opt_g = update("g", carry, g_grads, k_ug)
         carry = {**carry, "params_g": params_g, "state_g": state_g}
@@ -357,18 +414,19 @@ def make_train_step(cfg: FCGANConfig, dev: RRAMDevice | None):
             carry["opt_g"] = opt_g
         return carry, {"d_loss": d_loss, "g_loss": g_loss,
                        "pulses": d_pulses["set"] + d_pulses["reset"] + g_pulses["set"] + g_pulses["reset"],
-                       "program_energy_J": d_energy + g_energy}
+                       "program_energy_J": d_energy + g_energy, "read_energy_J": e_fake + e_d + e_g}
 
     return step
 
 
 def make_generate(cfg: FCGANConfig, dev: RRAMDevice | None):
-    """Jitted (params_g, state_g, z, key) -> images (B, 784) in [-1, 1], converters frozen."""
+    """Jitted (params_g, state_g, z, key) -> (images (B, 784) in [-1, 1], energy (J) of their crossbar reads
+    and conversions), converters frozen."""
     G = partial(network, cfg=cfg, dev=dev, input_fs=latent_full_scale(cfg), out="tanh", train=False)
     def generate(params, states, z, key):
         if not cfg.in_situ:
-            return G(params, None, states, z, key)[0]
+            return G(params, None, states, z, key)[:3:2]
         weights = [device_weights(p, cfg, dev) for p in params]
-        return G(weights, [dev.layer_read(p, cfg.variant == "insitu") for p in params], states, z, key)[0]
+        return G(weights, [dev.layer_read(p, cfg.temporal_variation) for p in params], states, z, key)[:3:2]
 
     return jax.jit(generate)

@@ -98,3 +98,31 @@ def statistics(z: np.ndarray) -> dict:
         "lag1_corr_max_abs": float(np.abs(lag).max()), "lag1_corr_fraction_above_bound": float(np.mean(np.abs(lag) > bound)),
         "corr_bound_99_9": bound,
     }
+
+
+def plot_statistics(z: np.ndarray, stats_: dict, path) -> None:
+    """Histogram of the pooled samples over the N(0, 1) density, and the dimensions' correlation matrix."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from pipeline.io import save_figure
+
+    z = np.asarray(z, dtype=np.float64)
+    fig, (ax_h, ax_c) = plt.subplots(1, 2, figsize=(10, 4))
+    x = np.linspace(-5, 5, 201)
+    ax_h.hist(z.ravel(), bins=100, range=(-5, 5), density=True, color="tab:blue", alpha=0.7, label="crossbar noise")
+    ax_h.plot(x, stats.norm.pdf(x), "k", label="N(0, 1)")
+    ax_h.set_xlabel("latent value (1)")
+    ax_h.set_ylabel("density")
+    ax_h.set_title(f"normaltest p = {stats_['normaltest_p']:.3g}, KS p = {stats_['ks_p']:.3g}")
+    ax_h.legend()
+    corr = np.corrcoef(z, rowvar=False)
+    image = ax_c.imshow(corr - np.eye(len(corr)), cmap="RdBu_r", vmin=-0.1, vmax=0.1)
+    ax_c.set_title(f"correlation across dimensions (max |r| {stats_['dim_corr_max_abs']:.3f}, "
+                   f"bound {stats_['corr_bound_99_9']:.3f})", fontsize=9)
+    ax_c.set_xlabel("dimension")
+    ax_c.set_ylabel("dimension")
+    fig.colorbar(image, ax=ax_c, label="r (diagonal removed)")
+    fig.tight_layout()
+    save_figure(path, fig)

@@ -62,7 +62,7 @@ SAMPLE_KEY = 2**31 - 1  # read-noise key of the sample grids (steps use keys 0, 
 # ---------------------------------------------------------------- files
 
 
-def _write_png(path: Path, images: np.ndarray, title: str) -> None:
+def write_sample_grid(path: Path, images: np.ndarray, title: str) -> None:
     """Save a batch in [-1, 1] (N, H, W, C), N = GRID^2, as one grid image scaled up by a whole factor to at
     least GRID_MIN_PX wide, with ``title`` in a white band above it."""
     n, h, w, c = images.shape
@@ -272,7 +272,7 @@ def train(sys_cfg: dict, dataset: str, variant: str, images: np.ndarray,
                  "history": history, "counts": counts, "carry": _to_numpy(carry)}
         _save_checkpoint(ckpt_path, state)
         write_logs(step)
-        _write_png(outdir / f"samples_step{step:06d}.png", _sample(arch, hw, carry, latents, key),
+        write_sample_grid(outdir / f"samples_step{step:06d}.png", _sample(arch, hw, carry, latents, key),
                    f"{dataset}, {variant}, step {step}")
 
     start_wall, wall_offset = time.perf_counter(), ckpt["wall_s"]
@@ -307,7 +307,7 @@ def train(sys_cfg: dict, dataset: str, variant: str, images: np.ndarray,
     # a finished run rerun (its outputs removed by Snakemake after an input change that leaves the
     # setup as it was, e.g. a device energy): nothing to train, every output written again
     write_logs(total_steps)
-    _write_png(outdir / "samples.png", _sample(arch, hw, carry, latents, key),
+    write_sample_grid(outdir / "samples.png", _sample(arch, hw, carry, latents, key),
                f"{dataset}, {variant}, step {total_steps}")
     generator_file = {"params": _to_numpy(carry["params_g"]), "state": _to_numpy(carry["state_g"]),
                       "config": config}
