@@ -12,7 +12,7 @@ import yaml
 from tests.conftest import REPO, snakemake
 
 ALL_RULES = {"skyrmion_synapse", "dw_activation", "tables", "rram_device", "classifier", "training_setup", "train", "evaluate",
-             "summary", "all"}
+             "summary", "fcgan_noise", "fcgan_train", "fcgan_evaluate", "fcgan_summary", "all"}
 
 
 def planned_jobs(stdout: str) -> dict[str, int]:
@@ -58,6 +58,10 @@ def test_tiny_profile_end_to_end_and_targeted_rerun(workdir, data_dir):
         assert 0 < hardware[f"{phase}_energy_array_and_devices_nJ_per_image"] < hardware[
             f"{phase}_energy_with_periphery_nJ_per_image"]
     assert hardware["test_array_cycles_per_image"] > 0
+    fcgan = pd.read_csv(workdir / "results" / "fcgan" / "summary.csv").set_index("variant")
+    assert sorted(fcgan.index) == ["float", "insitu"] and (fcgan["classifier_fd"] >= 0).all()
+    assert fcgan.loc["insitu", "training_program_energy_J"] > 0 and fcgan.loc["insitu", "pulses"] > 0
+    assert fcgan.loc["float", "training_energy_J"] == 0
     breakdown = pd.read_csv(workdir / "results" / "energy_breakdown.csv").groupby("phase")["energy_nJ_per_image"].sum()
     assert breakdown["test"] == pytest.approx(hardware["test_energy_with_periphery_nJ_per_image"], rel=1e-9)
     assert breakdown["train"] == pytest.approx(hardware["train_energy_with_periphery_nJ_per_image"], rel=1e-9)
@@ -142,7 +146,8 @@ def test_tiny_profile_end_to_end_and_targeted_rerun(workdir, data_dir):
     rerun = snakemake(["--cores", "2", *more], workdir, timeout=1200)
     assert rerun.returncode == 0, rerun.stderr[-5000:]
     assert planned_jobs(rerun.stdout + rerun.stderr) == {"classifier": 1, "training_setup": 2, "train": 2,
-                                                          "evaluate": 2, "summary": 1, "all": 1}
+                                                          "evaluate": 2, "summary": 1, "fcgan_evaluate": 2,
+                                                          "fcgan_summary": 1, "all": 1}
     for variant in ("float", "hardware"):
         assert sha256(run_dir / variant / "generator.pkl") != generators[variant]
         assert pd.read_csv(run_dir / variant / "history.csv")["step"].max() == 2 * steps
