@@ -18,6 +18,6 @@ stats.update(energy_per_value_J=source.energy_per_value_J(), calibration_energy_
              reads_per_sample=source.reads_per_sample, calibration_reads=source.calibration_reads)
 write_json(snakemake.output.stats, stats)
 rram_noise.plot_statistics(z, stats, snakemake.output.plot)
-print(f"fcgan_noise: {n} x {z.shape[1]} samples, normaltest p {stats['normaltest_p']:.3g}, KS p {stats['ks_p']:.3g}, "
-      f"max |r| across dimensions {stats['dim_corr_max_abs']:.3f} (bound {stats['corr_bound_99_9']:.3f}), "
+print(f"fcgan_noise: {n} x {z.shape[1]} samples, normaltest p {stats['normaltest_p']:.3g}, chi-square p {stats['chi2_p']:.3g}, "
+      f"max |r| across dimensions {stats['dim_corr_max_abs']:.3f} (bound {stats['dim_corr_bound']:.3f}), "
       f"{stats['energy_per_value_J']:.3g} J per value")
