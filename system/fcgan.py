@@ -15,7 +15,8 @@ product goes through the device model of the tables (rram_read, rram_update):
   rows collect the transposed products through the same devices, with their noise;
 - update: the periphery computes sign(sum over the batch of x_i delta_j) and applies one pulse to each
   device whose weight has a nonzero sign: w up is a SET pulse on G+ and a RESET pulse on G-, w down the
-  reverse. A pulse moves G0 by the step of its bin (mean D, spread s): D + s (zeta_device + zeta_pulse)/sqrt 2.
+  reverse. A pulse moves G0 by the step of its bin (mean D, spread s): D + s (sqrt(f) zeta_device +
+  sqrt(1 - f) zeta_pulse), f = devices.rram.SWITCHING_D2D_FRACTION.
 
 Conductances in S, voltages in V, currents in A. Variants: insitu has every variation of the model;
 insitu_temporal only the temporal ones (read noise, cycle-to-cycle switching: the device draws xi and
@@ -115,7 +116,6 @@ class RRAMDevice:
     g_low_S: float
     g_high_S: float
     window_S: tuple[float, float] = field(default=(3.16e-6, 316e-6))
-    d2d_fraction: float = rram.SWITCHING_D2D_FRACTION  # share of the switching spread's variance that is d2d
 
     @classmethod
     def from_tables(cls, read, read_fit: dict, update, update_fit: dict) -> RRAMDevice:
@@ -198,7 +198,7 @@ class RRAMDevice:
         b = jnp.clip(fast_searchsorted(np.asarray(self.bin_edges_S), g, side="right") - 1, 0, len(self.bin_edges_S) - 2)
         mean = jnp.asarray(self.step_mean_S[direction])[b]
         spread = jnp.asarray(self.step_spread_S[direction])[b]
-        f = self.d2d_fraction
+        f = rram.SWITCHING_D2D_FRACTION
         return jnp.clip(g + mean + spread * (math.sqrt(f) * zeta_device + math.sqrt(1.0 - f) * zeta_pulse),
                         *self.window_S)
 
@@ -239,6 +239,14 @@ def init_devices(dims: tuple[int, ...], key, cfg: FCGANConfig, dev: RRAMDevice) 
 def device_weights(layer: dict, cfg: FCGANConfig, dev: RRAMDevice):
     """The nominal weights s (G+ - G-) / (g_high - g_low) of a layer of devices."""
     return cfg.weight_scale * (layer["gp"] - layer["gm"]) / dev.window_width_S
+
+
+def device_inputs(params: list, cfg: FCGANConfig, dev: RRAMDevice | None) -> tuple[list, list | None]:
+    """(weights, reads) of a network for `network`: in situ the devices' weights (the leaves the gradient is
+    taken for) and each layer's RRAMDevice.layer_read, computed once per step; in float the params and None."""
+    if not cfg.in_situ:
+        return params, None
+    return [device_weights(p, cfg, dev) for p in params], [dev.layer_read(p, cfg.temporal_variation) for p in params]
 
 
 # ---------------------------------------------------------------- the crossbar product
@@ -371,12 +379,6 @@ def make_train_step(cfg: FCGANConfig, dev: RRAMDevice | None):
     D = partial(network, cfg=cfg, dev=dev, input_fs=1.0, out="logit", train=True)
     opt = optax.adam(cfg.learning_rate, b1=cfg.beta1)
 
-    def weights_of(params):  # the leaves the gradient is taken for
-        return [device_weights(p, cfg, dev) for p in params] if cfg.in_situ else params
-
-    def reads_of(params):  # once per step and network: the devices' read coefficients and noise
-        return [dev.layer_read(p, cfg.temporal_variation) for p in params] if cfg.in_situ else None
-
     def d_loss_fn(weights, reads_d, state_d, real, fake, key):
         real_logits, state_d, e_real = D(weights, reads_d, state_d, real, jax.random.fold_in(key, 0))
         fake_logits, state_d, e_fake = D(weights, reads_d, state_d, fake, jax.random.fold_in(key, 1))
@@ -397,17 +399,17 @@ def make_train_step(cfg: FCGANConfig, dev: RRAMDevice | None):
     @jax.jit
     def step(carry, real, z, key):
         k_g, k_d, k_gd, k_ud, k_ug = jax.random.split(key, 5)
-        weights_g, reads_g = weights_of(carry["params_g"]), reads_of(carry["params_g"])
+        weights_g, reads_g = device_inputs(carry["params_g"], cfg, dev)
         fake, state_g, e_fake = G(weights_g, reads_g, carry["state_g"], z, k_g)
         fake = jax.lax.stop_gradient(fake)
         (d_loss, (state_d, e_d)), d_grads = jax.value_and_grad(d_loss_fn, has_aux=True)(
-            weights_of(carry["params_d"]), reads_of(carry["params_d"]), carry["state_d"], real, fake, k_d)
+            *device_inputs(carry["params_d"], cfg, dev), carry["state_d"], real, fake, k_d)
         params_d, d_pulses, d_energy, opt_d = update("d", carry, d_grads, k_ud)
         carry = {**carry, "params_d": params_d, "state_d": state_d}
         if opt_d is not None:
             carry["opt_d"] = opt_d
         (g_loss, (state_g, e_g)), g_grads = jax.value_and_grad(g_loss_fn, has_aux=True)(
-            weights_g, reads_g, carry["state_g"], weights_of(params_d), reads_of(params_d), state_d, z, k_gd)
+            weights_g, reads_g, carry["state_g"], *device_inputs(params_d, cfg, dev), state_d, z, k_gd)
         params_g, g_pulses, g_energy, opt_g = update("g", carry, g_grads, k_ug)
         carry = {**carry, "params_g": params_g, "state_g": state_g}
         if opt_g is not None:
@@ -424,9 +426,7 @@ def make_generate(cfg: FCGANConfig, dev: RRAMDevice | None):
     and conversions), converters frozen."""
     G = partial(network, cfg=cfg, dev=dev, input_fs=latent_full_scale(cfg), out="tanh", train=False)
     def generate(params, states, z, key):
-        if not cfg.in_situ:
-            return G(params, None, states, z, key)[:3:2]
-        weights = [device_weights(p, cfg, dev) for p in params]
-        return G(weights, [dev.layer_read(p, cfg.temporal_variation) for p in params], states, z, key)[:3:2]
+        images, _, energy = G(*device_inputs(params, cfg, dev), states, z, key)
+        return images, energy
 
     return jax.jit(generate)

@@ -21,7 +21,6 @@ import time
 from pathlib import Path
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 import pandas as pd
 from tqdm import tqdm
@@ -34,8 +33,9 @@ from system.metrics import evaluate_samples
 from system.rram_noise import NoiseSource
 from system.train import GRID, write_sample_grid
 
-SAMPLE_KEY = 2**31 - 1
 ENERGY_COLUMNS = ("program_energy_J", "read_energy_J", "noise_energy_J")
+DEVICE_KEYS = ("pulse_V", "pulse_s", "read_voltage_V", "read_time_s", "temperature_C", "g_low_S", "g_high_S",
+               "window_S")  # the device figures config.json records (the tables' provenance has the rest)
 
 
 def load_device(tables_dir: Path) -> fcgan.RRAMDevice:
@@ -127,9 +127,9 @@ def train(cfg: fcgan.FCGANConfig, images: np.ndarray, dev: fcgan.RRAMDevice | No
                         "pulses": int(m["pulses"]), "program_energy_J": m["program_energy_J"],
                         "read_energy_J": m["read_energy_J"], "noise_energy_J": noise_per_step,
                         "wall_s": offset + time.perf_counter() - start})
-        if (step + 1) % checkpoint_every == 0 or step + 1 == total:
+        if (step + 1) % checkpoint_every == 0:
             save(step + 1)
-    save(total)
+    save(total)  # also when a finished run is rerun: every output written again
     fake, _ = generate(cfg, dev, source, carry["params_g"], carry["state_g"], GRID * GRID, cfg.seed + 1)
     write_sample_grid(outdir / "samples.png", fake.reshape(-1, 28, 28, 1),
                       f"fcgan {cfg.variant}/{cfg.noise}, step {total}")
@@ -138,9 +138,7 @@ def train(cfg: fcgan.FCGANConfig, images: np.ndarray, dev: fcgan.RRAMDevice | No
 
 
 def _device_dict(dev: fcgan.RRAMDevice) -> dict:
-    return {f.name: getattr(dev, f.name) for f in dataclasses.fields(dev)
-            if f.name in ("pulse_V", "pulse_s", "read_voltage_V", "read_time_s", "temperature_C", "g_low_S",
-                          "g_high_S", "window_S", "d2d_fraction")}
+    return {name: getattr(dev, name) for name in DEVICE_KEYS}
 
 
 def _load_checkpoint(path: Path, fingerprint: str, total: int) -> dict | None:

@@ -13,9 +13,10 @@ wildcard_constraints:
     noise="gaussian|uniform|crossbar",
 
 
-def fcgan_training(wildcards):
-    return stable({key: value for key, value in config["fcgan"].items()
-                   if key not in FCGAN_METRIC_KEYS + ["runs"]})
+# what each rule depends on: not `runs` (adding a run reruns no other), training not the metrics' keys
+FCGAN_SETUP = stable({key: value for key, value in config["fcgan"].items() if key != "runs"})
+FCGAN_TRAINING = {key: value for key, value in FCGAN_SETUP.items() if key not in FCGAN_METRIC_KEYS}
+FCGAN_NOISE = {key: FCGAN_SETUP[key] for key in ("latent_dim", "noise_source", "n_samples")}
 
 
 rule fcgan_noise:
@@ -25,7 +26,7 @@ rule fcgan_noise:
         stats=f"{FCGAN_DIR}/noise/statistics.json",
         plot=report(f"{FCGAN_DIR}/noise/noise.png", caption="../report/fcgan_noise.rst", category="RRAM GAN"),
     params:
-        fcgan=stable(config["fcgan"]),
+        fcgan=FCGAN_NOISE,
         energy=stable({key: config["system"]["energy"][key] for key in FCGAN_ENERGY_KEYS}),
         seed=config["seed"],
         tables_dir=TABLES_DIR,
@@ -48,7 +49,7 @@ rule fcgan_train:
         samples=report(f"{FCGAN_DIR}/{{fcgan_variant}}/{{noise}}/samples.png", caption="../report/fcgan_samples.rst",
                        category="RRAM GAN", labels={"variant": "{fcgan_variant}", "noise": "{noise}"}),
     params:
-        fcgan=fcgan_training,
+        fcgan=FCGAN_TRAINING,
         energy=stable({key: config["system"]["energy"][key] for key in FCGAN_ENERGY_KEYS}),
         seed=config["seed"],
         tables_dir=TABLES_DIR,
@@ -71,7 +72,7 @@ rule fcgan_evaluate:
     output:
         metrics=f"{FCGAN_DIR}/{{fcgan_variant}}/{{noise}}/metrics.json",
     params:
-        fcgan=stable(config["fcgan"]),
+        fcgan=FCGAN_SETUP,
         energy=stable({key: config["system"]["energy"][key] for key in FCGAN_ENERGY_KEYS}),
         seed=config["seed"],
         tables_dir=TABLES_DIR,
