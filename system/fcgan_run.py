@@ -195,7 +195,7 @@ def evaluate(cfg, dev, source, outdir: Path, real_images: np.ndarray, feature_fn
 SUMMARY_COLUMNS = ["variant", "noise", "n_samples", "classifier_fd", "fd_ratio_to_float", "kid", "kid_std",
                    "generation_energy_J_per_image", "training_energy_J_per_image", "training_program_energy_J",
                    "training_read_energy_J", "training_noise_energy_J", "training_energy_J", "pulses", "steps",
-                   "train_wall_s"]
+                   "train_images_seen", "train_wall_s"]
 
 
 def build_summary(metrics_files: list[Path]) -> pd.DataFrame:

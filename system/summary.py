@@ -1,5 +1,6 @@
-"""The headline table: per dataset and variant, image quality and energy per image (two totals: array and devices,
-the reference's scope, and with the DAC and ADC periphery) beside the reference work;
+"""The headline table: per system (the skyrmion/DW DCGAN, the RRAM FC-GAN), dataset and variant, image quality and
+energy per image (two totals: array and devices, the reference's scope, and with the DAC and ADC periphery) beside
+the reference work;
 its RST form for the front page of the report; and the energy breakdown of the hardware runs by component,
 with each component's share of its total.
 
@@ -26,7 +27,7 @@ REFERENCE = {  # dataset -> (FID, test energy J/image, training energy J/image)
     "anime_faces": (45.4, 24.72e-9, 74.7e-9),
 }
 TOTALS = ("array_and_devices", "with_periphery")  # the two energy totals (system.energy.totals)
-COLUMNS = ["dataset", "variant", "n_samples", "fid", "reference_fid", "fid_missing_reason", "classifier_fd",
+COLUMNS = ["system", "dataset", "variant", "n_samples", "fid", "reference_fid", "fid_missing_reason", "classifier_fd",
            "classifier_kid", "classifier_kid_std",
            "test_energy_array_and_devices_nJ_per_image", "test_energy_with_periphery_nJ_per_image",
            "reference_test_energy_nJ_per_image",
@@ -35,14 +36,15 @@ COLUMNS = ["dataset", "variant", "n_samples", "fid", "reference_fid", "fid_missi
            "generation_images_per_s"]
 
 
-def build_summary(metrics_files: list[Path]) -> pd.DataFrame:
-    """One row per metrics.json (written by the evaluate rule), with the reference numbers beside it."""
+def build_summary(metrics_files: list[Path], fcgan: pd.DataFrame | None = None) -> pd.DataFrame:
+    """One row per metrics.json (written by the evaluate rule), with the reference numbers beside it (system
+    dcgan), then the rows of the RRAM FC-GAN runs (fcgan_rows) where their table is given."""
     rows = []
     for path in metrics_files:
         m = json.loads(Path(path).read_text())
         fid, test_ref, train_ref = REFERENCE[m["dataset"]]
         rows.append({
-            "dataset": m["dataset"], "variant": m["variant"], "n_samples": m["n_samples"],
+            "system": "dcgan", "dataset": m["dataset"], "variant": m["variant"], "n_samples": m["n_samples"],
             "fid": m.get("fid"), "reference_fid": fid, "fid_missing_reason": m.get("fid_skipped_because"),
             "classifier_fd": m.get("classifier_fd"), "classifier_kid": m.get("classifier_kid"),
             "classifier_kid_std": m.get("classifier_kid_std"),
@@ -54,7 +56,27 @@ def build_summary(metrics_files: list[Path]) -> pd.DataFrame:
             "train_images_per_s": m.get("train_images_per_s"),
             "generation_images_per_s": m.get("generation_images_per_s"),
         })
+    if fcgan is not None:
+        rows += fcgan_rows(fcgan)
     return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def fcgan_rows(fcgan: pd.DataFrame) -> list[dict]:
+    """Rows (system rram_fcgan, Fashion-MNIST, variant "variant/noise") from results/fcgan/summary.csv
+    (system.fcgan_run.build_summary). Their energies include the DAC and ADC conversions (no array-only split);
+    the float run has no device energy; no published numbers are set beside them (their columns stay empty)."""
+    rows = []
+    for _, run in fcgan.iterrows():
+        device = run["variant"] != "float"
+        rows.append({
+            "system": "rram_fcgan", "dataset": "fashion_mnist", "variant": f"{run['variant']}/{run['noise']}",
+            "n_samples": run["n_samples"], "classifier_fd": run["classifier_fd"], "classifier_kid": run["kid"],
+            "classifier_kid_std": run["kid_std"],
+            "test_energy_with_periphery_nJ_per_image": _nano(run["generation_energy_J_per_image"]) if device else None,
+            "train_energy_with_periphery_nJ_per_image": _nano(run["training_energy_J_per_image"]) if device else None,
+            "train_images_per_s": run["train_images_seen"] / run["train_wall_s"],
+        })
+    return rows
 
 
 def _nano(joules):
@@ -87,8 +109,9 @@ def _rst_text(text: str) -> str:
 
 
 def summary_rst(summary: pd.DataFrame) -> str:
-    """The summary as RST, one table per dataset (a column per variant beside the reference, units in the
-    first column), and why FID is missing where it is: the front page of the report (workflow.rst includes it)."""
+    """The summary as RST, one table per system and dataset (a column per variant beside the reference where
+    there is one, units in the first column), and why FID is missing where it is: the front page of the report
+    (workflow.rst includes it)."""
     quantities = [("FID", "fid", "reference_fid"), ("classifier FD", "classifier_fd", None),
                   ("classifier KID (mean +/- std)", "classifier_kid", None),
                   ("test energy, array and devices (nJ/image)", "test_energy_array_and_devices_nJ_per_image",
@@ -100,29 +123,36 @@ def summary_rst(summary: pd.DataFrame) -> str:
                   ("array cycles per generated image", "test_array_cycles_per_image", None),
                   ("training throughput (images/s)", "train_images_per_s", None)]
     lines = []
-    for dataset, runs in summary.groupby("dataset", sort=False):
-        lines += [f".. list-table:: {_rst_text(dataset)}: this run (3 significant figures) beside the reference "
-                  "(as published); n/a: not measured", "   :header-rows: 1", "",
-                  "   * - quantity", *(f"     - {_rst_text(v)}" for v in runs["variant"]), "     - reference"]
+    for (system, dataset), runs in summary.groupby(["system", "dataset"], sort=False):
+        referenced = runs["reference_fid"].notna().any()
+        title = (f"{_rst_text(dataset)}: this run (3 significant figures) beside the reference (as published)"
+                 if referenced else f"RRAM FC-GAN, {_rst_text(dataset)} (3 significant figures; energies with the "
+                 "DAC and ADC conversions, results/fcgan/summary.csv splits them by component)")
+        lines += [f".. list-table:: {title}; n/a: not measured", "   :header-rows: 1", "",
+                  "   * - quantity", *(f"     - {_rst_text(v)}" for v in runs["variant"]),
+                  *(["     - reference"] if referenced else [])]
         for name, column, reference in quantities:
             cells = [sig3(v) or "n/a" for v in runs[column].astype(float)]
             if column == "classifier_kid":
                 cells = [f"{c} +/- {sig3(std)}" if c != "n/a" else c for c, std in zip(cells, runs["classifier_kid_std"])]
-            lines += [f"   * - {name}", *(f"     - {c}" for c in cells),
-                      f"     - {runs[reference].iloc[0]:g}" if reference else "     -"]
+            if referenced:
+                cells.append(f"{runs[reference].iloc[0]:g}" if reference else "")
+            lines += [f"   * - {name}", *(f"     - {c}" for c in cells)]
         lines.append("")
     for reason in fid_missing(summary):
         lines += [f"FID is empty: {_rst_text(reason)}", ""]
     no_energy = summary.loc[summary["test_energy_with_periphery_nJ_per_image"].isna(), "variant"]
     if len(no_energy):
         lines += [f"No energy for {', '.join(dict.fromkeys(no_energy))}: the device energy model is computed for "
-                  "the hardware variant only.", ""]
+                  "the device variants only.", ""]
     return "\n".join(lines)
 
 
 def plot_summary(summary: pd.DataFrame, path: Path):
-    """Bar charts: classifier Frechet distance per run (FID beside its reference where computed, else why
-    not), and energy per image with the reference marked on each bar; returns the figure."""
+    """Bar charts of the DCGAN runs (the RRAM FC-GAN has its own, results/fcgan/quality_energy.png): classifier
+    Frechet distance per run (FID beside its reference where computed, else why not), and energy per image
+    with the reference marked on each bar; returns the figure."""
+    summary = summary[summary["system"] == "dcgan"].reset_index(drop=True)
     fig, (quality, energy) = plt.subplots(1, 2, figsize=(12, 5))
     labels = summary["dataset"] + "\n" + summary["variant"]
     x = np.arange(len(summary))

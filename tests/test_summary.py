@@ -46,6 +46,40 @@ def test_summary_columns_carry_kid_std_and_why_fid_is_missing(tmp_path):
                                                        "test_array_cycles_per_image"]].isna().all()
 
 
+FCGAN = pd.DataFrame({  # results/fcgan/summary.csv of a float and an in-situ run, as system.fcgan_run.build_summary
+    "variant": ["float", "insitu"], "noise": ["gaussian", "crossbar"], "n_samples": [10000, 10000],
+    "classifier_fd": [40.0, 46.0], "fd_ratio_to_float": [1.0, 1.15], "kid": [0.02, 0.025], "kid_std": [0.001, 0.002],
+    "generation_energy_J_per_image": [0.0, 6.9e-9], "training_energy_J_per_image": [0.0, 3.5e-6],
+    "training_program_energy_J": [0.0, 2.0], "training_read_energy_J": [0.0, 0.1], "training_noise_energy_J": [0.0, 1e-3],
+    "training_energy_J": [0.0, 2.1], "pulses": [0, 10**9], "steps": [9370, 9370], "train_images_seen": [599680, 599680],
+    "train_wall_s": [100.0, 1000.0]})
+
+
+def test_fcgan_runs_join_the_summary_with_their_energies_and_without_a_reference(tmp_path):
+    files = [tmp_path / "hardware.json"]
+    files[0].write_text(json.dumps({"dataset": "fashion_mnist", "variant": "hardware", "n_samples": 2000,
+                                    "classifier_fd": 12.3, "classifier_kid": 0.01, "classifier_kid_std": 0.001,
+                                    "test_energy_with_periphery_J_per_image": 697.4e-9}))
+    summary = build_summary(files, FCGAN)
+    assert list(summary["system"]) == ["dcgan", "rram_fcgan", "rram_fcgan"]
+    insitu = summary.set_index("variant").loc["insitu/crossbar"]
+    assert insitu["classifier_fd"] == 46.0 and insitu["classifier_kid_std"] == 0.002
+    assert insitu["test_energy_with_periphery_nJ_per_image"] == pytest.approx(6.9)
+    assert insitu["train_energy_with_periphery_nJ_per_image"] == pytest.approx(3500.0)
+    assert insitu["train_images_per_s"] == pytest.approx(599.68)
+    assert insitu[["reference_fid", "reference_test_energy_nJ_per_image",
+                   "test_energy_array_and_devices_nJ_per_image"]].isna().all()
+    assert pd.isna(summary.set_index("variant").loc["float/gaussian", "test_energy_with_periphery_nJ_per_image"])
+    rst = summary_rst(summary)
+    html = publish_parts(rst, writer="html", settings_overrides={"halt_level": 2})["body"]  # no warnings
+    tables = re.findall(r"<table.*?</table>", html, re.S)
+    assert len(tables) == 2 and "RRAM FC-GAN, fashion" in tables[1]
+    header = re.findall(r"<th[^>]*>(.*?)</th>", tables[1])
+    assert [h.replace("&nbsp;", "") for h in header] == ["quantity", "float/gaussian", "insitu/crossbar"]
+    plot_summary(summary, tmp_path / "summary.png")  # the DCGAN rows only; the FC-GAN has its own plot
+    assert (tmp_path / "summary.png").stat().st_size > 5000
+
+
 def test_three_significant_figures_alike_for_every_magnitude():
     assert [sig3(v) for v in (697.4, 1789.6, 1788.3, 12345.6, 14.97, 0.046, 1e-6, 3e5, None, float("nan"))] == [
         "697", "1790", "1790", "12300", "15.0", "0.0460", "1.00e-06", "3.00e+05", "", ""]

@@ -49,6 +49,10 @@ def test_tiny_profile_end_to_end_and_targeted_rerun(workdir, data_dir):
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-5000:]
 
     summary = pd.read_csv(workdir / "results" / "summary.csv")
+    fcgan_rows = summary[summary["system"] == "rram_fcgan"].set_index("variant")
+    assert sorted(fcgan_rows.index) == ["float/gaussian", "insitu/crossbar"]
+    assert fcgan_rows.loc["insitu/crossbar", "train_energy_with_periphery_nJ_per_image"] > 0
+    summary = summary[summary["system"] == "dcgan"]
     assert sorted(summary["variant"]) == ["float", "hardware"]
     assert (summary["dataset"] == "fashion_mnist").all()
     assert summary["classifier_fd"].notna().all() and (summary["classifier_fd"] >= 0).all()

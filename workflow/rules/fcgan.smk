@@ -1,7 +1,6 @@
 # The fully-connected GAN on passive RRAM crossbars (system/fcgan.py, docs/rram.md): the crossbar noise source's
 # statistics, one training and one evaluation per run of fcgan.runs (variant/noise), and their summary.
 
-FCGAN_DIR = "results/fcgan"
 FCGAN_RUNS = config["fcgan"]["runs"]
 FCGAN_METRIC_KEYS = ["n_samples"]  # evaluation only: changing them does not retrain
 FCGAN_ENERGY_KEYS = ["adc_fom_J_per_conversion_step", "dac_fom_J_per_conversion_step"]

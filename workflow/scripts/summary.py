@@ -1,7 +1,9 @@
-"""Rule summary: results/summary.csv, its plot and its RST table (the report's front page) beside the reference
+"""Rule summary: results/summary.csv (the DCGAN runs and the RRAM FC-GAN runs), its plot and its RST table (the report's front page) beside the reference
 numbers; the energy breakdown of the hardware runs by component (table and per-layer plot); the training curves
 of every run."""
 from pathlib import Path
+
+import pandas as pd
 
 from pipeline.io import atomic_path, write_csv, write_text
 from system.summary import (build_summary, energy_by_component, plot_energy_breakdown, plot_summary,
@@ -9,7 +11,7 @@ from system.summary import (build_summary, energy_by_component, plot_energy_brea
 from workflow.rule_log import log_to
 
 log_to(snakemake.log[0])
-summary = build_summary([Path(p) for p in snakemake.input.metrics])
+summary = build_summary([Path(p) for p in snakemake.input.metrics], pd.read_csv(snakemake.input.fcgan))
 write_csv(Path(snakemake.output.table), summary)
 with atomic_path(Path(snakemake.output.plot)) as tmp:
     plot_summary(summary, tmp)
