@@ -80,8 +80,10 @@ def statistics(z: np.ndarray, alpha: float = 1e-3) -> dict:
     """Tests of samples z (N, L) for i.i.d. Gaussian values, each at family-wise level alpha.
 
     Shape: each dimension standardised by its own mean and std, pooled: D'Agostino-Pearson (skewness and
-    kurtosis) and a chi-square goodness of fit over CHI2_BINS equiprobable bins of N(0, 1) (wider than the ADC's
-    steps: a Kolmogorov-Smirnov test would reject the ADC's discrete values themselves at this N).
+    kurtosis; gaussian_pass) and, reported beside it, a chi-square goodness of fit over CHI2_BINS equiprobable
+    bins of N(0, 1). The chi-square also sees the ADC's lattice once N is large (at 64 x 10^4 values and 8 bits
+    it rejects, at 12 bits the same source gives p 0.8: docs/rram.md), so it does not decide the pass; a
+    Kolmogorov-Smirnov test would reject the discrete values at any large N.
     Independence: the largest |r| across dimensions (off-diagonal Pearson) and across consecutive samples
     (lag-1, per dimension) against the Bonferroni bound z_(alpha / 2m) / sqrt(N), m the number of r's.
     Calibration: per-dimension mean and std (the calibration's residual error), reported, not tested."""
@@ -102,7 +104,7 @@ def statistics(z: np.ndarray, alpha: float = 1e-3) -> dict:
         "mean": float(z.mean()), "std": float(z.std()),
         "dim_mean_max_abs": float(np.abs(z.mean(axis=0)).max()), "dim_std_min": float(z.std(axis=0).min()),
         "dim_std_max": float(z.std(axis=0).max()),
-        "normaltest_p": normal_p, "chi2_p": chi2_p, "gaussian_pass": bool(min(normal_p, chi2_p) > alpha / 2),
+        "normaltest_p": normal_p, "chi2_p": chi2_p, "gaussian_pass": bool(normal_p > alpha),
         "dim_corr_max_abs": float(np.abs(dims).max()), "dim_corr_bound": float(dim_bound),
         "dim_corr_pass": bool(np.abs(dims).max() < dim_bound),
         "lag1_corr_max_abs": float(np.abs(lag).max()), "lag1_corr_bound": float(lag_bound),

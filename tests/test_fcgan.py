@@ -85,6 +85,7 @@ def test_noise_source_passes_and_the_tests_can_fail(dev):
     assert not rram_noise.statistics(shared)["dim_corr_pass"]
     assert not rram_noise.statistics(np.cumsum(z, axis=0) * 0.1)["lag1_corr_pass"]  # correlated in time
     assert not rram_noise.statistics(np.abs(z))["gaussian_pass"]
+    assert not rram_noise.statistics(np.asarray(jax.random.uniform(jax.random.PRNGKey(1), z.shape)))["gaussian_pass"]
     # a pair's read energy t_read V_read (I+ + I-) ~ t_read V_read^2 2 G at the window's centre (the device draws
     # average out over 16 pairs: sigma_A1 / A1 ~ 16 % / sqrt(32) ~ 3 %)
     centre = 0.5 * (dev.g_low_S + dev.g_high_S)
