@@ -207,7 +207,8 @@ def build_summary(metrics_files: list[Path]) -> pd.DataFrame:
 
 
 def plot_quality_energy(summary: pd.DataFrame, path: Path) -> None:
-    """Classifier FD against training energy per training image, one marker per run."""
+    """Classifier FD against training energy per training image, one marker per run; the float run's FD as a
+    line with its +-20 % band."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -221,6 +222,7 @@ def plot_quality_energy(summary: pd.DataFrame, path: Path) -> None:
                    label=f"{row['variant']}/{row['noise']}")
     for _, row in summary[summary["variant"] == "float"].iterrows():
         ax.axhline(row["classifier_fd"], color="k", ls="--", label=f"float/{row['noise']} (no device energy)")
+        ax.axhspan(0.8 * row["classifier_fd"], 1.2 * row["classifier_fd"], color="k", alpha=0.08, label="float +-20 %")
     ax.set_xscale("log")
     ax.set_xlabel("training energy per training image (J)")
     ax.set_ylabel("classifier Frechet distance (lower is better)")
