@@ -177,6 +177,10 @@ CLI_CASES = [
      {"o.yaml": "system: {metrics: {inception_weights: /no/such/weights.pth}}\n"}, "system.metrics.inception_weights"),
     ("RRAM tile breaks the design rule", ["--configfile", "o.yaml"], {"o.yaml": "rram: {tile_rows: 128}\n"},
      "rram.tile_rows"),
+    ("RRAM window inverted", ["--configfile", "o.yaml"], {"o.yaml": "rram: {g_low_S: 1.0e-4, g_high_S: 3.0e-5}\n"},
+     "rram.g_low_S"),
+    ("RRAM pulse outside the model", ["--configfile", "o.yaml"], {"o.yaml": "rram: {set_pulse: {amplitude_V: 3.0}}\n"},
+     "rram.set_pulse.amplitude_V"),
     ("unknown FC-GAN run", ["--configfile", "config/quick.yaml", "o.yaml"],
      {"o.yaml": "fcgan: {runs: [float/gaussian, hardware/crossbar]}\n"}, "fcgan.runs.1"),
 ]
