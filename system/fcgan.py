@@ -228,7 +228,8 @@ def init_devices(dims: tuple[int, ...], key, cfg: FCGANConfig, dev: RRAMDevice) 
     (dev.verify), so a device's read draw xi does not offset its initial weight."""
     layers = []
     centre = 0.5 * (dev.g_low_S + dev.g_high_S)
-    for k, w in zip(jax.random.split(key, len(dims) - 1), init_float(dims, key)):
+    key_w, key_d = jax.random.split(key)  # the device draws independent of the weights
+    for k, w in zip(jax.random.split(key_d, len(dims) - 1), init_float(dims, key_w)):
         half = 0.5 * w / cfg.weight_scale * dev.window_width_S
         draws = jax.random.normal(k, (4, *w.shape)) if cfg.device_variation else jnp.zeros((4, *w.shape))
         layers.append({"gp": dev.verify(centre + half, draws[0]), "gm": dev.verify(centre - half, draws[1]),

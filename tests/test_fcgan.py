@@ -59,6 +59,18 @@ def test_write_verify_reaches_the_target_read_current(dev):
     assert float(jnp.max(jnp.abs(g - target))) > 1e-6  # the draws did need correcting
 
 
+def test_initial_devices_hold_their_weights_and_draw_independently_of_them(dev):
+    cfg = fcgan_run.run_config(section(), ENERGY, "insitu", "gaussian", 0)
+    key = jax.random.PRNGKey(0)
+    layer = fcgan.init_devices((64, 256), key, cfg, dev)[0]
+    w = np.asarray(fcgan.init_float((64, 256), jax.random.split(key)[0])[0]).ravel()
+    # the read weight (both devices through their draws, at V_read) is the Glorot weight
+    read = dev.read_current(layer["gp"], layer["xi_p"]) - dev.read_current(layer["gm"], layer["xi_m"])
+    for name in ("xi_p", "xi_m", "zeta_p", "zeta_m"):  # 16,640 pairs: |r| of independent draws ~ 0.008
+        assert abs(np.corrcoef(np.asarray(layer[name]).ravel(), w)[0, 1]) < 0.05, name
+    assert np.corrcoef(np.asarray(read).ravel(), w)[0, 1] > 0.999
+
+
 def test_manhattan_moves_each_weight_against_its_gradient(dev):
     cfg = fcgan_run.run_config(section(), ENERGY, "insitu_novar", "gaussian", 0)
     layer = fcgan.init_devices((6, 5), jax.random.PRNGKey(4), cfg, dev)[0]
