@@ -31,7 +31,7 @@ from system import fcgan
 from system.energy import conversion_energy_J
 from system.metrics import evaluate_samples
 from system.rram_noise import NoiseSource
-from system.train import GRID, write_sample_grid
+from system.train import GRID, load_checkpoint, to_numpy, write_sample_grid
 
 ENERGY_COLUMNS = ("program_energy_J", "read_energy_J", "noise_energy_J")
 DEVICE_KEYS = ("pulse_V", "pulse_s", "read_voltage_V", "read_time_s", "temperature_C", "g_low_S", "g_high_S",
@@ -74,10 +74,6 @@ def _noise_energy_J(cfg: fcgan.FCGANConfig, source: NoiseSource | None, n: int) 
     return n * cfg.latent_dim * source.energy_per_value_J() if cfg.noise == "crossbar" else 0.0
 
 
-def _to_numpy(tree):
-    return jax.tree.map(np.asarray, jax.device_get(tree))
-
-
 def train(cfg: fcgan.FCGANConfig, images: np.ndarray, dev: fcgan.RRAMDevice | None, source: NoiseSource | None,
           outdir: Path, checkpoint_every: int) -> None:
     """Train one run on uint8 images (N, 28, 28) and write the run directory (module docstring)."""
@@ -94,10 +90,10 @@ def train(cfg: fcgan.FCGANConfig, images: np.ndarray, dev: fcgan.RRAMDevice | No
     write_json(outdir / "config.json", config)
     key = jax.random.PRNGKey(cfg.seed)
     ckpt_path = outdir / "checkpoint.pkl"
-    ckpt = _load_checkpoint(ckpt_path, fingerprint, total)
+    ckpt = load_checkpoint(ckpt_path, fingerprint, total)
     if ckpt is None:
         ckpt = {"fingerprint": fingerprint, "step": 0, "history": [], "wall_s": 0.0,
-                "carry": _to_numpy(fcgan.init(cfg, key, dev if cfg.in_situ else None))}
+                "carry": to_numpy(fcgan.init(cfg, key, dev if cfg.in_situ else None))}
     carry, history = ckpt["carry"], ckpt["history"]
     step_fn = fcgan.make_train_step(cfg, dev if cfg.in_situ else None)
     noise_per_step = _noise_energy_J(cfg, source, cfg.batch_size)
@@ -105,7 +101,7 @@ def train(cfg: fcgan.FCGANConfig, images: np.ndarray, dev: fcgan.RRAMDevice | No
 
     def save(step: int) -> None:
         write_pickle(ckpt_path, {"fingerprint": fingerprint, "step": step, "history": history,
-                                 "wall_s": history[-1]["wall_s"] if history else 0.0, "carry": _to_numpy(carry)})
+                                 "wall_s": history[-1]["wall_s"] if history else 0.0, "carry": to_numpy(carry)})
         write_csv(outdir / "history.csv", pd.DataFrame(history))
 
     order = None
@@ -133,23 +129,12 @@ def train(cfg: fcgan.FCGANConfig, images: np.ndarray, dev: fcgan.RRAMDevice | No
     fake, _ = generate(cfg, dev, source, carry["params_g"], carry["state_g"], GRID * GRID, cfg.seed + 1)
     write_sample_grid(outdir / "samples.png", fake.reshape(-1, 28, 28, 1),
                       f"fcgan {cfg.variant}/{cfg.noise}, step {total}")
-    write_pickle(outdir / "generator.pkl", {"params": _to_numpy(carry["params_g"]),
-                                            "state": _to_numpy(carry["state_g"])})
+    write_pickle(outdir / "generator.pkl", {"params": to_numpy(carry["params_g"]),
+                                            "state": to_numpy(carry["state_g"])})
 
 
 def _device_dict(dev: fcgan.RRAMDevice) -> dict:
     return {name: getattr(dev, name) for name in DEVICE_KEYS}
-
-
-def _load_checkpoint(path: Path, fingerprint: str, total: int) -> dict | None:
-    if not path.exists():
-        return None
-    with open(path, "rb") as f:
-        ckpt = pickle.load(f)
-    if ckpt.get("fingerprint") != fingerprint or ckpt["step"] > total:
-        print(f"{path}: checkpoint of another setup or past this run's {total} steps, starting afresh")
-        return None
-    return ckpt
 
 
 def generate(cfg, dev, source, params, states, n: int, seed: int, batch: int = 500):

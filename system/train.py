@@ -78,7 +78,7 @@ def write_sample_grid(path: Path, images: np.ndarray, title: str) -> None:
         image.save(tmp)
 
 
-def _to_numpy(tree):
+def to_numpy(tree):
     return jax.tree.map(np.asarray, jax.device_get(tree))
 
 
@@ -244,10 +244,10 @@ def train(sys_cfg: dict, dataset: str, variant: str, images: np.ndarray,
     train_step = make_train_step(arch, hw, lr, beta1)
     key = jax.random.PRNGKey(seed)
     ckpt_path = outdir / "checkpoint.pkl"
-    ckpt = _load_checkpoint(ckpt_path, fingerprint, total_steps)
+    ckpt = load_checkpoint(ckpt_path, fingerprint, total_steps)
     if ckpt is None:
         ckpt = {"fingerprint": fingerprint, "step": 0, "key": np.asarray(key), "wall_s": 0.0,
-                "history": [], "counts": {}, "carry": _to_numpy(init_carry(arch, lr, beta1, key, hw))}
+                "history": [], "counts": {}, "carry": to_numpy(init_carry(arch, lr, beta1, key, hw))}
     carry, step, history = ckpt["carry"], ckpt["step"], ckpt["history"]
     counts = {k: np.asarray(v, np.int64) for k, v in ckpt["counts"].items()}
     key = jnp.asarray(ckpt["key"])
@@ -269,7 +269,7 @@ def train(sys_cfg: dict, dataset: str, variant: str, images: np.ndarray,
             history[-1]["classifier_fd"] = frechet_distance(*real_stats, *feature_stats(classifier_features(fake)))
             bar.set_postfix(classifier_fd=f"{history[-1]['classifier_fd']:.2f}")
         state = {"fingerprint": fingerprint, "step": step, "key": np.asarray(key), "wall_s": wall_s,
-                 "history": history, "counts": counts, "carry": _to_numpy(carry)}
+                 "history": history, "counts": counts, "carry": to_numpy(carry)}
         _save_checkpoint(ckpt_path, state)
         write_logs(step)
         write_sample_grid(outdir / f"samples_step{step:06d}.png", _sample(arch, hw, carry, latents, key),
@@ -309,17 +309,17 @@ def train(sys_cfg: dict, dataset: str, variant: str, images: np.ndarray,
     write_logs(total_steps)
     write_sample_grid(outdir / "samples.png", _sample(arch, hw, carry, latents, key),
                f"{dataset}, {variant}, step {total_steps}")
-    generator_file = {"params": _to_numpy(carry["params_g"]), "state": _to_numpy(carry["state_g"]),
+    generator_file = {"params": to_numpy(carry["params_g"]), "state": to_numpy(carry["state_g"]),
                       "config": config}
     write_pickle(outdir / "generator.pkl", generator_file)
-    write_pickle(outdir / "discriminator.pkl", {"params": _to_numpy(carry["params_d"]), "state": _to_numpy(carry["state_d"])})
+    write_pickle(outdir / "discriminator.pkl", {"params": to_numpy(carry["params_d"]), "state": to_numpy(carry["state_d"])})
 
 
 def _save_checkpoint(path: Path, state: dict) -> None:
     write_pickle(path, state)
 
 
-def _load_checkpoint(path: Path, fingerprint: str, total_steps: int) -> dict | None:
+def load_checkpoint(path: Path, fingerprint: str, total_steps: int) -> dict | None:
     """The checkpoint at ``path`` if it belongs to this run setup and lies within its ``total_steps``
     (a longer run continues from a shorter one; a shorter one starts afresh), else None."""
     if not path.exists():

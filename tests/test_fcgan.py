@@ -60,15 +60,22 @@ def test_write_verify_reaches_the_target_read_current(dev):
 
 
 def test_initial_devices_hold_their_weights_and_draw_independently_of_them(dev):
-    cfg = fcgan_run.run_config(section(), ENERGY, "insitu", "gaussian", 0)
+    """With draws, write-verify gives each pair the read current of the same pair without draws (insitu_novar,
+    whose states are the Glorot weights), and the draws are uncorrelated with those weights."""
     key = jax.random.PRNGKey(0)
-    layer = fcgan.init_devices((64, 256), key, cfg, dev)[0]
-    w = np.asarray(fcgan.init_float((64, 256), jax.random.split(key)[0])[0]).ravel()
-    # the read weight (both devices through their draws, at V_read) is the Glorot weight
-    read = dev.read_current(layer["gp"], layer["xi_p"]) - dev.read_current(layer["gm"], layer["xi_m"])
+
+    def read_weights(variant):
+        layer = fcgan.init_devices((64, 256), key, fcgan_run.run_config(section(), ENERGY, variant, "gaussian", 0),
+                                   dev)[0]
+        read = dev.read_current(layer["gp"], layer["xi_p"]) - dev.read_current(layer["gm"], layer["xi_m"])
+        return layer, np.asarray(read).ravel()
+
+    layer, read = read_weights("insitu")
+    _, nominal = read_weights("insitu_novar")
+    error = np.abs(read - nominal) / np.abs(nominal).max()  # extreme draws (> 3 sigma) converge slower
+    assert np.quantile(error, 0.999) < 1e-4 and error.max() < 1e-2
     for name in ("xi_p", "xi_m", "zeta_p", "zeta_m"):  # 16,640 pairs: |r| of independent draws ~ 0.008
-        assert abs(np.corrcoef(np.asarray(layer[name]).ravel(), w)[0, 1]) < 0.05, name
-    assert np.corrcoef(np.asarray(read).ravel(), w)[0, 1] > 0.999
+        assert abs(np.corrcoef(np.asarray(layer[name]).ravel(), nominal)[0, 1]) < 0.05, name
 
 
 def test_manhattan_moves_each_weight_against_its_gradient(dev):
