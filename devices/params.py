@@ -215,6 +215,29 @@ class RRAMParams:
         return _build(cls, section, "rram")
 
 
+@dataclass(frozen=True, kw_only=True)
+class VCMAMTJParams:
+    """Voltage-controlled perpendicular MTJ whose free layer is the random bit (devices.vcma), config section
+    `vcma_mtj`. A positive voltage across the barrier lowers the interfacial anisotropy."""
+    Ms_A_per_m: float = _number("positive")        # free-layer saturation magnetisation (A/m)
+    Ki_J_per_m2: float = _number("positive")       # interfacial anisotropy at zero bias (J/m^2)
+    xi_J_per_V_m: float = _number("positive")      # VCMA coefficient, the change of Ki per barrier field (J/(V m))
+    alpha: float = _number("positive")             # Gilbert damping (1)
+    diameter_m: float = _number("positive")        # circular pillar (m)
+    t_free_m: float = _number("positive")          # free-layer thickness (m)
+    t_barrier_m: float = _number("positive")       # MgO barrier thickness (m)
+    bias_field_A_per_m: float = _number("nonnegative")  # in-plane bias field along +x (A/m)
+    temperature_K: float = _number("positive")     # (K)
+    TMR: float = _number("positive")               # (G_P - G_AP) / G_AP (1)
+    RA_ohm_um2: float = _number("positive")        # resistance-area product, parallel state (ohm um^2)
+    eps_r_barrier: float = _number("positive")     # relative permittivity of the barrier (1)
+
+    @classmethod
+    def from_config(cls, section: dict) -> VCMAMTJParams:
+        """From the config's `vcma_mtj` section; ValueError names the key of a bad value."""
+        return _build(cls, section, "vcma_mtj")
+
+
 def _build(cls, section, key: str):
     """cls from the dict `section` (config key `key`), every field checked."""
     if not isinstance(section, dict):

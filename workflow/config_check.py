@@ -28,8 +28,8 @@ import yaml
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))  # run as a script too
-from devices import crossbar, mtj, rram, synapse  # noqa: E402
-from devices.params import CrossbarParams, DWActivationParams, RRAMParams, SynapseParams  # noqa: E402
+from devices import crossbar, mtj, rram, synapse, vcma  # noqa: E402
+from devices.params import CrossbarParams, DWActivationParams, RRAMParams, SynapseParams, VCMAMTJParams  # noqa: E402
 
 SCHEMA = REPO / "workflow" / "schemas" / "config.schema.yaml"
 DEFAULT_CONFIG = Path("config") / "config.yaml"  # the Snakefile's configfile, relative to the working directory
@@ -161,7 +161,8 @@ def check_devices(config: dict) -> None:
     section's (check_rram)."""
     built = {}
     for section, params in (("synapse", SynapseParams), ("crossbar", CrossbarParams),
-                            ("dw_activation", DWActivationParams), ("rram", RRAMParams)):
+                            ("dw_activation", DWActivationParams), ("rram", RRAMParams),
+                            ("vcma_mtj", VCMAMTJParams)):
         try:
             built[section] = params.from_config(config[section])
         except ValueError as error:
@@ -201,6 +202,18 @@ def check_devices(config: dict) -> None:
     if ratio not in dw["lrelu_curvature_ratios"]:
         raise ConfigError(f"dw_activation.network_lrelu_curvature_ratio: {ratio} is not in lrelu_curvature_ratios")
     check_rram(built["rram"], built["crossbar"])
+    check_vcma(built["vcma_mtj"])
+
+
+def check_vcma(params: VCMAMTJParams) -> None:
+    """The VCMA free layer must be perpendicular at rest with its anisotropy field above the bias field (two wells)."""
+    spin = vcma.Macrospin.from_params(params)
+    if not spin.hk0_A_per_m > 0:
+        raise ConfigError(f"vcma_mtj.t_free_m: a {params.t_free_m:g} m free layer is in-plane at rest (K_eff "
+                          f"{spin.k_eff_J_per_m3(0.0):.3g} J/m^3 <= 0): the interface anisotropy does not beat the shape")
+    if not params.bias_field_A_per_m < spin.hk0_A_per_m:
+        raise ConfigError(f"vcma_mtj.bias_field_A_per_m: {params.bias_field_A_per_m:g} A/m is not below the free layer's "
+                          f"anisotropy field at rest ({spin.hk0_A_per_m:.4g} A/m): no two states to switch between")
 
 
 def largest_rram_tile(tile: CrossbarParams, G_max_S: float, cell_pitch_m: float) -> int:
