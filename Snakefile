@@ -1,5 +1,5 @@
 # Micromagnetics-to-DCGAN pipeline: device simulations -> fitted tables -> hardware-aware DCGAN -> summary;
-# beside it the RRAM device stage (compact model -> the RRAM tables).
+# beside it the RRAM device stage (compact model -> the RRAM tables) and the VCMA MTJ stage (macrospin -> its tables).
 #   snakemake --cores 2                                   full reproduction (config/config.yaml)
 #   snakemake --cores 2 --configfile config/quick.yaml    minutes-scale profile
 #   snakemake --report results/report.html                HTML report of the last run
@@ -10,6 +10,7 @@ include: "workflow/rules/common.smk"
 include: "workflow/rules/devices.smk"
 include: "workflow/rules/tables.smk"
 include: "workflow/rules/rram.smk"
+include: "workflow/rules/vcma.smk"
 include: "workflow/rules/system.smk"
 include: "workflow/rules/fcgan.smk"
 include: "workflow/rules/report.smk"
@@ -20,5 +21,6 @@ rule all:
         "results/summary.csv",
         "results/summary.png",
         expand(f"{TABLES_DIR}/{{name}}.parquet", name=RRAM_TABLE_NAMES),
+        expand(f"{TABLES_DIR}/{{name}}.parquet", name=VCMA_TABLE_NAMES),
         f"{FCGAN_DIR}/summary.csv",
     default_target: True

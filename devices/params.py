@@ -216,6 +216,25 @@ class RRAMParams:
 
 
 @dataclass(frozen=True, kw_only=True)
+class VCMASweep:
+    """The P_sw(V) sweep of the VCMA device stage."""
+    pulse_width_s: float = _number("positive")     # rectangular write pulse (s)
+    amplitudes_V: tuple[float, ...] = _number("positive")  # pulse amplitudes of the sweep (V)
+    trajectories: int = _number("positive")        # independent stochastic trajectories per amplitude (1)
+    time_step_s: float = _number("positive")       # stochastic Heun step (s)
+    relax_s: float = _number("positive")           # at 0 V after the pulse before the state is read (s)
+
+
+@dataclass(frozen=True, kw_only=True)
+class VCMAVariation:
+    """Device-to-device variation: Ki and diameter drawn once per device (Gaussian)."""
+    Ki_rel_sigma: float = _number("nonnegative")   # standard deviation of Ki over its mean (1)
+    diameter_sigma_m: float = _number("nonnegative")  # (m)
+    devices: int = _number("positive")             # devices drawn (1)
+    trajectories: int = _number("positive")        # trajectories per device at the operating amplitude (1)
+
+
+@dataclass(frozen=True, kw_only=True)
 class VCMAMTJParams:
     """Voltage-controlled perpendicular MTJ whose free layer is the random bit (devices.vcma), config section
     `vcma_mtj`. A positive voltage across the barrier lowers the interfacial anisotropy."""
@@ -231,6 +250,10 @@ class VCMAMTJParams:
     TMR: float = _number("positive")               # (G_P - G_AP) / G_AP (1)
     RA_ohm_um2: float = _number("positive")        # resistance-area product, parallel state (ohm um^2)
     eps_r_barrier: float = _number("positive")     # relative permittivity of the barrier (1)
+    read_voltage_V: float = _number("positive")    # read of the bit after the pulse (V)
+    read_time_s: float = _number("positive")       # (s)
+    sweep: VCMASweep
+    variation: VCMAVariation
 
     @classmethod
     def from_config(cls, section: dict) -> VCMAMTJParams:

@@ -105,8 +105,8 @@ class Macrospin:
 
     def thermal_sigma_A_per_m(self, dt_s: float) -> float:
         """Standard deviation (A/m) of each thermal-field component held for one step dt_s."""
-        return math.sqrt(2 * self.alpha * K_B_J_PER_K * self.temperature_K
-                         / (self.gamma0_m_per_A_s * MU0 * self.Ms_A_per_m * self.volume_m3 * dt_s))
+        return np.sqrt(2 * self.alpha * K_B_J_PER_K * self.temperature_K
+                       / (self.gamma0_m_per_A_s * MU0 * self.Ms_A_per_m * np.asarray(self.volume_m3) * dt_s))
 
     def equilibrium(self, voltage_V: float = 0.0, up: bool = True) -> np.ndarray:
         """Unit m of the zero-temperature minimum in the upper (or lower) well: tilted towards +x by
@@ -137,7 +137,7 @@ def _integrate(m0, voltages, key, hk0, hk_per_volt, bias, alpha, gamma0, sigma, 
     def step(carry, voltage):
         m, key = carry
         key, sub = jax.random.split(key)
-        h_th = sigma * jax.random.normal(sub, m.shape, dtype=m.dtype)
+        h_th = sigma[:, None] * jax.random.normal(sub, m.shape, dtype=m.dtype)
         hk = hk0 - hk_per_volt * voltage
 
         def field(m):
@@ -158,7 +158,8 @@ def _integrate(m0, voltages, key, hk0, hk_per_volt, bias, alpha, gamma0, sigma, 
 
 def simulate(spin: Macrospin, m0, voltages_V, dt_s: float, key, record_every: int | None = None):
     """Integrate N trajectories from m0 (N, 3) through the voltage sequence voltages_V (V, one value per step
-    of dt_s seconds). Returns (m at the end (N, 3), m after every record_every steps (n_records, N, 3));
+    of dt_s seconds). The spin's fields may be arrays of N values (one device per trajectory; alpha, bias and
+    temperature shared). Returns (m at the end (N, 3), m after every record_every steps (n_records, N, 3));
     record_every defaults to the whole sequence (one record)."""
     voltages = jnp.asarray(voltages_V, dtype=jnp.float32)
     n = int(voltages.shape[0])
@@ -166,12 +167,63 @@ def simulate(spin: Macrospin, m0, voltages_V, dt_s: float, key, record_every: in
     if n == 0 or n % record_every:
         raise ValueError(f"{n} steps are not a positive multiple of record_every={record_every}")
     m0 = _normalise(jnp.asarray(m0, dtype=jnp.float32))
-    return _integrate(m0, voltages, key, spin.hk0_A_per_m, spin.hk_per_volt_A_per_m, spin.bias_A_per_m,
-                      spin.alpha, spin.gamma0_m_per_A_s, spin.thermal_sigma_A_per_m(dt_s) if spin.temperature_K > 0
-                      else 0.0, dt_s, record_every)
+    rows = m0.shape[0]
+
+    def per_row(value):
+        return jnp.broadcast_to(jnp.asarray(value, dtype=jnp.float32), (rows,))
+
+    sigma = spin.thermal_sigma_A_per_m(dt_s) if spin.temperature_K > 0 else 0.0
+    return _integrate(m0, voltages, key, per_row(spin.hk0_A_per_m), per_row(spin.hk_per_volt_A_per_m),
+                      spin.bias_A_per_m, spin.alpha, spin.gamma0_m_per_A_s, per_row(sigma), dt_s, record_every)
 
 
 def pulse_voltages(amplitude_V: float, width_s: float, dt_s: float, before_s: float, after_s: float) -> np.ndarray:
     """A rectangular pulse (rise and fall within one step) with before_s at 0 V ahead and after_s behind it."""
     steps = [round(t / dt_s) for t in (before_s, width_s, after_s)]
     return np.concatenate([np.zeros(steps[0]), np.full(steps[1], amplitude_V), np.zeros(steps[2])])
+
+
+def boltzmann_sample(spin: Macrospin, n: int, rng: np.random.Generator, voltage_V: float = 0.0,
+                     up: bool = True) -> np.ndarray:
+    """n unit vectors (n, 3) drawn from the Boltzmann distribution exp(-E / k_B T) of the free layer at rest
+    (E = Vol [-K_eff m_z^2 - mu0 Ms H_b m_x]) restricted to the upper (or lower) hemisphere: rejection sampling
+    of uniform directions, exact for any barrier."""
+    kt = K_B_J_PER_K * spin.temperature_K
+    k_vol = spin.k_eff_J_per_m3(voltage_V) * spin.volume_m3 / kt
+    zeeman = MU0 * spin.Ms_A_per_m * spin.bias_A_per_m * spin.volume_m3 / kt
+
+    def reduced_energy(m):
+        return -k_vol * m[:, 2] ** 2 - zeeman * m[:, 0]
+
+    e_min = float(reduced_energy(spin.equilibrium(voltage_V, up)[None, :])[0])
+    out = []
+    while sum(len(o) for o in out) < n:
+        m = rng.standard_normal((max(4 * n, 100_000), 3))
+        m /= np.linalg.norm(m, axis=1, keepdims=True)
+        m[:, 2] = np.abs(m[:, 2]) if up else -np.abs(m[:, 2])
+        keep = rng.random(len(m)) < np.exp(-(reduced_energy(m) - e_min))
+        out.append(m[keep])
+    return np.concatenate(out)[:n]
+
+
+def switching_counts(spin: Macrospin, amplitudes_V, width_s: float, n: int, dt_s: float, seed: int,
+                     after_s: float = 2e-9) -> np.ndarray:
+    """For each pulse amplitude (V): how many of n trajectories, started in the upper well from the Boltzmann
+    distribution at rest, end in the lower one after a rectangular pulse of width_s and after_s at 0 V."""
+    rng = np.random.default_rng(seed)
+    counts = []
+    for i, amplitude in enumerate(amplitudes_V):
+        m0 = boltzmann_sample(spin, n, rng)
+        volts = pulse_voltages(float(amplitude), width_s, dt_s, before_s=0.0, after_s=after_s)
+        m, _ = simulate(spin, m0, volts, dt_s, jax.random.PRNGKey(seed * 100_003 + i))
+        counts.append(int(np.sum(np.asarray(m[:, 2]) < 0)))
+    return np.array(counts)
+
+
+def wilson_interval(k, n: int, z: float = 1.959963984540054):
+    """Wilson score interval (lower, upper) of a binomial proportion k / n (z = 1.96: 95 %)."""
+    k = np.asarray(k, dtype=float)
+    p = k / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z / (1 + z * z / n) * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    return centre - half, centre + half

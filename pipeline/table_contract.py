@@ -7,9 +7,10 @@ device setting where there are several), engine and engine_version (the micromag
 stage, or the compact model of an RRAM table), provenance (config hash, git commit, ...). Units are SI;
 "1" is dimensionless; a text column lists its allowed values ("relu|lrelu").
 
-Two families: the magnetic tables (MAGNETIC_TABLE_NAMES, written by the rule `tables` from the
-micromagnetic stages, read by the DCGAN) and the RRAM tables (RRAM_TABLE_NAMES, written by the rule
-`rram_device` from the compact model of devices/rram.py). TABLE_NAMES holds both.
+Three families: the magnetic tables (MAGNETIC_TABLE_NAMES, written by the rule `tables` from the
+micromagnetic stages, read by the DCGAN), the RRAM tables (RRAM_TABLE_NAMES, written by the rule
+`rram_device` from the compact model of devices/rram.py) and the VCMA MTJ tables (VCMA_TABLE_NAMES, written
+by the rule `vcma_device` from the macrospin of devices/vcma.py). TABLE_NAMES holds all.
 """
 from __future__ import annotations
 
@@ -113,10 +114,36 @@ TABLES = {t.name: t for t in (
                    ("delta_mean_S", "S", "float"), ("delta_spread_S", "S", "float"),
                    ("delta_std_measured_S", "S", "float"), ("energy_per_pulse_J", "J", "float")),
           rule="rram_device"),
+    Table("vcma_switching",
+          "one row per pulse amplitude of vcma_mtj.sweep (devices/vcma_tables.py): of `trajectories` macrospin "
+          "trajectories at vcma_mtj.temperature_K, each started from the Boltzmann distribution of the upper well "
+          "at rest, `switched` end in the lower well after a rectangular pulse of pulse_width_s and "
+          "sweep.relax_s at 0 V; p_sw = switched / trajectories with its Wilson 95 % interval (ci_low, ci_high); "
+          "p_fit = the sigmoid P = F(b0 + b1 V) (logistic or Gumbel, the lower deviance; sidecar fitted.fit) fitted by "
+          "binomial maximum likelihood, with its pointwise 95 % band "
+          "(fit_band_low, fit_band_high) from the fit's covariance; bit_energy_J = C V^2 + V^2 G_P t_p + "
+          "V_read^2 G_P t_read of one write and read",
+          _columns(("amplitude_V", "V", "float"), ("pulse_width_s", "s", "float"), ("trajectories", "1", "int"),
+                   ("switched", "1", "int"), ("p_sw", "1", "float"), ("ci_low", "1", "float"),
+                   ("ci_high", "1", "float"), ("p_fit", "1", "float"), ("fit_band_low", "1", "float"),
+                   ("fit_band_high", "1", "float"), ("bit_energy_J", "J", "float")),
+          rule="vcma_device"),
+    Table("vcma_devices",
+          "one row per device drawn with vcma_mtj.variation (Ki and diameter Gaussian, drawn once): its thermal "
+          "stability at rest in the bias field, and at the operating amplitude (the nominal device's fitted V50) "
+          "`switched` of `trajectories` trajectories, p_sw with its Wilson 95 % interval; v50_V = the device's own "
+          "50 % point estimated from p_sw with the nominal fit's sigmoid and width (p_sw clipped to "
+          "[1 / 2n, 1 - 1 / 2n])",
+          _columns(("device", "1", "int"), ("Ki_J_per_m2", "J/m^2", "float"), ("diameter_m", "m", "float"),
+                   ("stability", "1", "float"), ("operating_V", "V", "float"), ("trajectories", "1", "int"),
+                   ("switched", "1", "int"), ("p_sw", "1", "float"), ("ci_low", "1", "float"),
+                   ("ci_high", "1", "float"), ("v50_V", "V", "float")),
+          rule="vcma_device"),
 )}
 TABLE_NAMES = tuple(TABLES)  # every table
 MAGNETIC_TABLE_NAMES = tuple(name for name, table in TABLES.items() if table.rule == "tables")  # the DCGAN's four
 RRAM_TABLE_NAMES = tuple(name for name, table in TABLES.items() if table.rule == "rram_device")
+VCMA_TABLE_NAMES = tuple(name for name, table in TABLES.items() if table.rule == "vcma_device")
 
 
 def setting_key(device: str, curvature_ratio: float) -> str:

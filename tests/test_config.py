@@ -56,6 +56,12 @@ BAD = [
     ({"rram": {"tile_rows": 128}}, "rram.tile_rows"),
     ({"rram": {"populaton": 10}}, "rram.populaton"),
     ({"crossbar": {"read_voltage_V": 0.5}}, "crossbar.read_voltage_V"),
+    # vcma_mtj: two wells at rest, an increasing sweep, a step fine against the pulse
+    ({"vcma_mtj": {"t_free_m": 1.6e-9}}, "vcma_mtj.t_free_m"),
+    ({"vcma_mtj": {"bias_field_A_per_m": 9.0e4}}, "vcma_mtj.bias_field_A_per_m"),
+    ({"vcma_mtj": {"sweep": {"amplitudes_V": [1.2, 1.0, 1.4]}}}, "vcma_mtj.sweep.amplitudes_V"),
+    ({"vcma_mtj": {"sweep": {"time_step_s": 1.0e-10}}}, "vcma_mtj.sweep.time_step_s"),
+    ({"vcma_mtj": {"alpha": 0}}, "vcma_mtj.alpha"),
     # fcgan: the schema, then batch and samples against the Fashion-MNIST images
     ({"fcgan": {"runs": ["float/gaussian", "hardware/crossbar"]}}, "fcgan.runs.1"),
     ({"fcgan": {"runs": ["insitu/crossbar", "insitu/crossbar"]}}, "fcgan.runs"),

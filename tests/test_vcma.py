@@ -120,3 +120,87 @@ def test_precessional_switching_at_zero_temperature(params):
         volts = vcma.pulse_voltages(spin.compensation_voltage_V, width, dt, before_s=0.1e-9, after_s=5e-9)
         m, _ = vcma.simulate(spin, m0, volts, dt, jax.random.PRNGKey(0))
         assert (float(m[0, 2]) < 0) == flips, (width, float(m[0, 2]))
+
+
+# ---------------------------------------------------------------- the device stage (devices/vcma_tables.py)
+
+
+def test_boltzmann_sample_matches_the_in_well_distribution():
+    """Rejection samples of the upper well without a bias field: m_z distributed as exp(delta m_z^2) on [0, 1]."""
+    spin = vcma.Macrospin(Ms_A_per_m=1.257e6, alpha=0.02, volume_m3=1e-24, hk0_A_per_m=2e4, hk_per_volt_A_per_m=0.0,
+                          bias_A_per_m=0.0, temperature_K=300.0)
+    delta = spin.k_eff_J_per_m3(0.0) * spin.volume_m3 / (K_B * 300.0)
+    m = vcma.boltzmann_sample(spin, 20000, np.random.default_rng(0))
+    assert np.allclose(np.linalg.norm(m, axis=1), 1.0) and (m[:, 2] >= 0).all()
+    assert stats.kstest(m[:, 2], _boltzmann_cdf(delta)).pvalue > 0.01
+    assert stats.kstest(m[:, 2], _boltzmann_cdf(1.1 * delta)).pvalue < 1e-3
+
+
+def test_sigmoid_fit_recovers_known_parameters():
+    """Binomial draws from a known Gumbel sigmoid: the maximum-likelihood fit finds b0, b1 within 3 standard errors,
+    its deviance is consistent with chi-square, and the Gumbel fits better than the logistic."""
+    from devices import vcma_tables
+    rng = np.random.default_rng(3)
+    v = np.linspace(0.8, 1.8, 11)
+    b0, b1, n = -9.0, 8.0, 20000
+    counts = rng.binomial(n, np.exp(-np.exp(-(b0 + b1 * v))))
+    fit = vcma_tables.fit_switching(v, counts, n)
+    assert fit["link"] == "gumbel"
+    se = np.sqrt(np.diag(fit["cov_b"]))
+    assert abs(fit["b0"] - b0) < 3 * se[0] and abs(fit["b1_per_V"] - b1) < 3 * se[1]
+    assert fit["V50_V"] == pytest.approx((-math.log(math.log(2)) - b0) / b1, abs=3 * fit["V50_se_V"])
+    assert fit["deviance_p"] > 1e-3
+    p, low, high = vcma_tables.fit_band(fit, v)
+    assert (low < p).all() and (p < high).all()
+
+
+def test_wilson_interval_textbook_values():
+    from devices import vcma_tables
+    low, high = vcma_tables.wilson([0, 5], 10)
+    assert low[0] == 0.0 and high[0] == pytest.approx(1.959964 ** 2 / (10 + 1.959964 ** 2), rel=1e-6)  # 0 of 10
+    assert low[1] == pytest.approx(1 - high[1], rel=1e-9)  # symmetric about 1/2 at 5 of 10
+
+
+def test_bit_energy_from_the_circuit(params):
+    from devices import vcma_tables
+    area = math.pi * params.diameter_m ** 2 / 4
+    c = 8.8541878188e-12 * params.eps_r_barrier * area / params.t_barrier_m
+    g = area / (params.RA_ohm_um2 * 1e-12)
+    e = vcma_tables.bit_energy(params, 1.2)
+    assert e["capacitance_F"] == pytest.approx(c, rel=1e-12)
+    assert e["bit_J"] == pytest.approx(c * 1.44 + 1.44 * g * params.sweep.pulse_width_s
+                                       + params.read_voltage_V ** 2 * g * params.read_time_s, rel=1e-12)
+
+
+def test_stage_tables_follow_the_contract(params, tmp_path):
+    """A small run of the stage: both tables read back through the contract; P_sw rises through 1/2 across the
+    sweep; the devices' P_sw at the operating amplitude centre near 1/2 and spread with the variation."""
+    from devices import vcma_tables
+    from pipeline.table_contract import read_table
+    small = dataclasses.replace(params, sweep=dataclasses.replace(params.sweep, trajectories=400),
+                                variation=dataclasses.replace(params.variation, devices=8, trajectories=200))
+    run = vcma_tables.run_stage(small, 0, tmp_path, tmp_path, {"test": True})
+    switching, sidecar = read_table(tmp_path, "vcma_switching")
+    devices, _ = read_table(tmp_path, "vcma_devices")
+    assert switching["p_sw"].iloc[0] < 0.1 and switching["p_sw"].iloc[-1] > 0.9
+    assert min(small.sweep.amplitudes_V) < sidecar["fitted"]["fit"]["V50_V"] < max(small.sweep.amplitudes_V)
+    assert ((switching["ci_low"] <= switching["p_sw"]) & (switching["p_sw"] <= switching["ci_high"])).all()
+    assert len(devices) == 8 and devices["p_sw"].std() > 0.05
+    assert (tmp_path / "switching.png").stat().st_size > 10_000 and run["wall_time_s"] > 0
+
+
+def test_macrospin_and_magnumnp_agree_on_one_pulse(params):
+    """The same 4000 initial states and pulse (the sweep's width at 1.14 V, near P_sw = 1/2) in this project's
+    integrator and in magnum.np (its ThermalField and Heun solver, devices/vcma_magnumnp.py): the switched
+    fractions agree within three standard errors of their difference."""
+    from devices import vcma_magnumnp
+    spin = vcma.Macrospin.from_params(params)
+    n, dt, amplitude = 4000, params.sweep.time_step_s, 1.14
+    m0 = vcma.boltzmann_sample(spin, n, np.random.default_rng(5))
+    m_engine = vcma_magnumnp.run_pulse(spin, m0, amplitude, params.sweep.pulse_width_s, params.sweep.relax_s, dt, 0)
+    volts = vcma.pulse_voltages(amplitude, params.sweep.pulse_width_s, dt, 0.0, params.sweep.relax_s)
+    m_jax, _ = vcma.simulate(spin, m0, volts, dt, jax.random.PRNGKey(9))
+    p_engine, p_jax = float(np.mean(m_engine[:, 2] < 0)), float(np.mean(np.asarray(m_jax[:, 2]) < 0))
+    assert 0.2 < p_jax < 0.8
+    pooled = (p_engine + p_jax) / 2
+    assert abs(p_engine - p_jax) < 3 * math.sqrt(2 * pooled * (1 - pooled) / n), (p_engine, p_jax)

@@ -11,7 +11,7 @@ import yaml
 
 from tests.conftest import REPO, snakemake
 
-ALL_RULES = {"skyrmion_synapse", "dw_activation", "tables", "rram_device", "classifier", "training_setup", "train", "evaluate",
+ALL_RULES = {"skyrmion_synapse", "dw_activation", "tables", "rram_device", "vcma_device", "classifier", "training_setup", "train", "evaluate",
              "summary", "fcgan_noise", "fcgan_train", "fcgan_evaluate", "fcgan_summary", "all"}
 
 
@@ -72,7 +72,10 @@ def test_tiny_profile_end_to_end_and_targeted_rerun(workdir, data_dir):
     assert (workdir / "results" / "energy_breakdown.png").stat().st_size > 5000
     updates = pd.read_csv(workdir / "results" / "tables" / "synapse_update.csv")
     assert updates["energy_J"].notna().all() and (updates["energy_J"] > 0).all()
-    for name in ["synapse_levels", "synapse_update", "activation_transfer", "activation_energy"]:
+    switching = pd.read_parquet(workdir / "results" / "tables" / "vcma_switching.parquet")
+    assert switching["p_sw"].iloc[0] < 0.5 < switching["p_sw"].iloc[-1]
+    for name in ["synapse_levels", "synapse_update", "activation_transfer", "activation_energy", "vcma_switching",
+                 "vcma_devices"]:
         for suffix in ["csv", "parquet", "json"]:
             assert (workdir / "results" / "tables" / f"{name}.{suffix}").is_file()
 

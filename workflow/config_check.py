@@ -214,6 +214,12 @@ def check_vcma(params: VCMAMTJParams) -> None:
     if not params.bias_field_A_per_m < spin.hk0_A_per_m:
         raise ConfigError(f"vcma_mtj.bias_field_A_per_m: {params.bias_field_A_per_m:g} A/m is not below the free layer's "
                           f"anisotropy field at rest ({spin.hk0_A_per_m:.4g} A/m): no two states to switch between")
+    amplitudes = params.sweep.amplitudes_V
+    if any(b <= a for a, b in zip(amplitudes, amplitudes[1:])):
+        raise ConfigError(f"vcma_mtj.sweep.amplitudes_V: {list(amplitudes)} is not increasing")
+    if not params.sweep.time_step_s <= params.sweep.pulse_width_s / 20:
+        raise ConfigError(f"vcma_mtj.sweep.time_step_s: {params.sweep.time_step_s:g} s is above a twentieth of the "
+                          f"pulse width ({params.sweep.pulse_width_s:g} s)")
 
 
 def largest_rram_tile(tile: CrossbarParams, G_max_S: float, cell_pitch_m: float) -> int:

@@ -4,7 +4,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, workflow.basedir)
-from pipeline.table_contract import MAGNETIC_TABLE_NAMES, RRAM_TABLE_NAMES
+from pipeline.table_contract import MAGNETIC_TABLE_NAMES, RRAM_TABLE_NAMES, VCMA_TABLE_NAMES
 from workflow.config_check import ConfigError, validate
 
 try:  # keys, values, data and engine; the config files themselves are read by Snakemake (reproduce.sh checks them)
