@@ -21,6 +21,6 @@ rule all:
         "results/summary.csv",
         "results/summary.png",
         expand(f"{TABLES_DIR}/{{name}}.parquet", name=RRAM_TABLE_NAMES),
-        expand(f"{TABLES_DIR}/{{name}}.parquet", name=VCMA_TABLE_NAMES),
+        f"{MTJ_NOISE_DIR}/statistics.json",
         f"{FCGAN_DIR}/summary.csv",
     default_target: True

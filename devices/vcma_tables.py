@@ -34,7 +34,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 from devices import mtj, vcma  # noqa: E402
 from devices.params import VCMAMTJParams  # noqa: E402
 from pipeline import io  # noqa: E402
-from pipeline.table_contract import write_table  # noqa: E402
+from pipeline.table_contract import read_table, write_table  # noqa: E402
 
 EPS0_F_PER_M = 8.8541878188e-12  # vacuum permittivity (F/m), CODATA 2022
 ENGINE = "macrospin stochastic LLG (devices/vcma.py)"
@@ -255,3 +255,9 @@ def run_stage(p: VCMAMTJParams, seed: int, outdir, tables_dir, provenance: dict)
            "energy_at_operating": built["energy"], "wall_time_s": time.perf_counter() - start}
     io.write_json(outdir / "run.json", run)
     return run
+
+
+def read_devices(tables_dir) -> tuple[np.ndarray, float]:
+    """(P_sw of each drawn device at the operating amplitude, energy of one bit there (J)) from vcma_devices."""
+    devices, sidecar = read_table(tables_dir, "vcma_devices")
+    return devices["p_sw"].to_numpy(), float(sidecar["fitted"]["energy_at_operating"]["bit_J"])

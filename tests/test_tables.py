@@ -8,8 +8,8 @@ import pytest
 
 from devices import crossbar, mtj, tables
 from pipeline import io
-from pipeline.table_contract import (MAGNETIC_TABLE_NAMES, RRAM_TABLE_NAMES, TABLE_NAMES, TABLES, TableError,
-                                     read_table, setting_key, write_table)
+from pipeline.table_contract import (MAGNETIC_TABLE_NAMES, RRAM_TABLE_NAMES, TABLE_NAMES, TABLES, VCMA_TABLE_NAMES,
+                                     TableError, read_table, setting_key, write_table)
 
 CONTRACT = {  # spelled out here so that a change of the contract shows in this test
     "synapse_levels": ["level", "n_skyrmions", "mz_mean", "conductance_S", "resistance_ohm", "conductance_std_S"],
@@ -24,6 +24,12 @@ RRAM_CONTRACT = {  # the RRAM tables of the rram_device rule (tests/test_rram.py
                   "d2d_current_std_A", "johnson_std_A", "nonlinearity"],
     "rram_update": ["direction", "bin", "g_low_S", "g_high_S", "amplitude_V", "duration_s", "delta_mean_S",
                     "delta_spread_S", "delta_std_measured_S", "energy_per_pulse_J"],
+}
+VCMA_CONTRACT = {  # the VCMA MTJ tables of the vcma_device rule (tests/test_vcma.py builds them)
+    "vcma_switching": ["amplitude_V", "pulse_width_s", "trajectories", "switched", "p_sw", "ci_low", "ci_high",
+                       "p_fit", "fit_band_low", "fit_band_high", "bit_energy_J"],
+    "vcma_devices": ["device", "Ki_J_per_m2", "diameter_m", "stability", "operating_V", "trajectories", "switched",
+                     "p_sw", "ci_low", "ci_high", "v50_V"],
 }
 DW = {"track": {"length_m": 256e-9, "width_m": 32e-9}, "heavy_metal": {"resistivity_ohm_m": 2e-7, "thickness_m": 5e-9},
       "read": {"voltage_V": 0.1, "time_s": 1e-9}}
@@ -85,13 +91,16 @@ def test_contract_columns_units_and_round_trip(built):
         json.loads((built / f"{name}.json").read_text())  # strict JSON (NaN written as null)
 
 
-def test_the_two_table_families():
-    """The magnetic four (rule tables) and the two RRAM tables (rule rram_device) make up the contract."""
-    assert list(RRAM_TABLE_NAMES) == list(RRAM_CONTRACT)
-    assert set(TABLE_NAMES) == set(CONTRACT) | set(RRAM_CONTRACT) and not set(CONTRACT) & set(RRAM_CONTRACT)
-    for name, columns in RRAM_CONTRACT.items():
-        assert TABLES[name].column_names == columns and TABLES[name].rule == "rram_device"
-        assert all(TABLES[name].units[c] for c in columns)
+def test_the_three_table_families():
+    """The magnetic four (rule tables), the two RRAM tables (rule rram_device) and the two VCMA MTJ tables (rule
+    vcma_device) make up the contract."""
+    assert list(RRAM_TABLE_NAMES) == list(RRAM_CONTRACT) and list(VCMA_TABLE_NAMES) == list(VCMA_CONTRACT)
+    families = [set(CONTRACT), set(RRAM_CONTRACT), set(VCMA_CONTRACT)]
+    assert set(TABLE_NAMES) == set().union(*families) and sum(map(len, families)) == len(TABLE_NAMES)
+    for contract, rule in ((RRAM_CONTRACT, "rram_device"), (VCMA_CONTRACT, "vcma_device")):
+        for name, columns in contract.items():
+            assert TABLES[name].column_names == columns and TABLES[name].rule == rule
+            assert all(TABLES[name].units[c] for c in columns)
     assert TABLES["rram_update"].units["direction"] == "set|reset"
     assert {TABLES[n].rule for n in CONTRACT} == {"tables"}
 

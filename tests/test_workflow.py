@@ -1,6 +1,7 @@
 """The workflow as users run it: planning, a real end-to-end run on a tiny profile, and targeted reruns."""
 
 import hashlib
+import json
 import re
 import subprocess
 import sys
@@ -11,7 +12,7 @@ import yaml
 
 from tests.conftest import REPO, snakemake
 
-ALL_RULES = {"skyrmion_synapse", "dw_activation", "tables", "rram_device", "vcma_device", "classifier", "training_setup", "train", "evaluate",
+ALL_RULES = {"skyrmion_synapse", "dw_activation", "tables", "rram_device", "vcma_device", "mtj_noise", "classifier", "training_setup", "train", "evaluate",
              "summary", "fcgan_noise", "fcgan_train", "fcgan_evaluate", "fcgan_summary", "all"}
 
 
@@ -74,6 +75,8 @@ def test_tiny_profile_end_to_end_and_targeted_rerun(workdir, data_dir):
     assert updates["energy_J"].notna().all() and (updates["energy_J"] > 0).all()
     switching = pd.read_parquet(workdir / "results" / "tables" / "vcma_switching.parquet")
     assert switching["p_sw"].iloc[0] < 0.5 < switching["p_sw"].iloc[-1]
+    noise = json.loads((workdir / "results" / "mtj_noise" / "statistics.json").read_text())
+    assert noise["bits"]["corrected"]["frequency_pass"] and noise["energy_per_sample_J"]["corrected"] > 0
     for name in ["synapse_levels", "synapse_update", "activation_transfer", "activation_energy", "vcma_switching",
                  "vcma_devices"]:
         for suffix in ["csv", "parquet", "json"]:
