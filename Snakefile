@@ -13,6 +13,7 @@ include: "workflow/rules/rram.smk"
 include: "workflow/rules/vcma.smk"
 include: "workflow/rules/system.smk"
 include: "workflow/rules/fcgan.smk"
+include: "workflow/rules/ddpm.smk"
 include: "workflow/rules/report.smk"
 
 
@@ -22,5 +23,6 @@ rule all:
         "results/summary.png",
         expand(f"{TABLES_DIR}/{{name}}.parquet", name=RRAM_TABLE_NAMES),
         f"{MTJ_NOISE_DIR}/statistics.json",
+        f"{DDPM_DIR}/summary.csv",
         f"{FCGAN_DIR}/summary.csv",
     default_target: True

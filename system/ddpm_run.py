@@ -209,3 +209,28 @@ def evaluate(cfg: DDPMConfig, noise: Noise, outdir: Path, real_images: np.ndarra
             "training_noise_energy_J_per_image": float(history["noise_energy_J"].sum()) / seen,
             "steps": len(history), "train_images_seen": seen, "train_wall_s": float(history["wall_s"].iloc[-1]),
             "sample_wall_s": sample_wall, "sample_steps": cfg.sample_steps, "final_loss": float(history["loss"].iloc[-1])}
+
+
+def noise_of(cfg: DDPMConfig, tables_dir: Path) -> tuple[Noise, dict | None]:
+    """The run's Noise and, for the MTJ noises, the bank's figures (devices, mean P_sw, energy per raw bit)."""
+    if cfg.noise == "software":
+        return Noise("software"), None
+    from devices.vcma_tables import read_devices
+    p_sw, energy = read_devices(tables_dir)
+    source = {"devices": int(len(p_sw)), "p_sw_mean": float(p_sw.mean()), "p_sw_std": float(p_sw.std(ddof=1)),
+              "energy_per_raw_bit_J": energy, "p_sw_sha256": hashlib.sha256(p_sw.tobytes()).hexdigest()}
+    return Noise(cfg.noise, p_sw, energy, cfg.seed), source
+
+
+SUMMARY_COLUMNS = ["noise", "n_samples", "classifier_fd", "fd_ratio_to_software", "kid", "kid_std",
+                   "kid_ratio_to_software", "noise_energy_J_per_image", "training_noise_energy_J_per_image", "steps",
+                   "train_images_seen", "train_wall_s", "sample_wall_s", "sample_steps", "final_loss"]
+
+
+def build_summary(metrics_files: list[Path]) -> pd.DataFrame:
+    """One row per run; FD and KID over the software run's (NaN without one)."""
+    frame = pd.DataFrame([json.loads(Path(p).read_text()) for p in metrics_files])
+    software = frame[frame["noise"] == "software"]
+    for metric, ratio in (("classifier_fd", "fd_ratio_to_software"), ("kid", "kid_ratio_to_software")):
+        frame[ratio] = frame[metric] / software[metric].iloc[0] if len(software) else np.nan
+    return frame[SUMMARY_COLUMNS]

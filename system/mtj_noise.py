@@ -36,8 +36,11 @@ class BitBank:
     energy_per_bit_J: float
 
     def raw_bits(self, rng: np.random.Generator, per_device: int) -> np.ndarray:
-        """(D, per_device) bits (uint8): 1 where a pulse switched the device."""
-        return (rng.random((len(self.p), per_device)) < self.p[:, None]).astype(np.uint8)
+        """(D, per_device) bits (uint8): 1 where a pulse switched the device (a 16-bit uniform below p 2^16, so p
+        is resolved to 2^-16)."""
+        uniform = np.frombuffer(rng.bytes(2 * len(self.p) * per_device), dtype=np.uint16)
+        threshold = np.round(self.p * 65536.0).astype(np.uint32)[:, None]
+        return (uniform.reshape(len(self.p), per_device) < threshold).view(np.uint8)
 
     def corrected_bits(self, rng: np.random.Generator, n: int) -> tuple[np.ndarray, int]:
         """At least n von-Neumann-corrected bits (the first n returned) and the raw bits spent on them."""

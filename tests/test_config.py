@@ -62,6 +62,12 @@ BAD = [
     ({"vcma_mtj": {"sweep": {"amplitudes_V": [1.2, 1.0, 1.4]}}}, "vcma_mtj.sweep.amplitudes_V"),
     ({"vcma_mtj": {"sweep": {"time_step_s": 1.0e-10}}}, "vcma_mtj.sweep.time_step_s"),
     ({"vcma_mtj": {"alpha": 0}}, "vcma_mtj.alpha"),
+    # ddpm: the schema, then the schedule and the images
+    ({"ddpm": {"runs": ["software", "pseudo"]}}, "ddpm.runs.1"),
+    ({"ddpm": {"channels": 12}}, "ddpm.channels"),
+    ({"ddpm": {"sample_steps": 2000}}, "ddpm.sample_steps"),
+    ({"ddpm": {"beta_start": 0.05}}, "ddpm.beta_start"),
+    ({"ddpm": {"n_samples": 20000}}, "ddpm.n_samples"),
     # fcgan: the schema, then batch and samples against the Fashion-MNIST images
     ({"fcgan": {"runs": ["float/gaussian", "hardware/crossbar"]}}, "fcgan.runs.1"),
     ({"fcgan": {"runs": ["insitu/crossbar", "insitu/crossbar"]}}, "fcgan.runs"),

@@ -12,8 +12,8 @@ import yaml
 
 from tests.conftest import REPO, snakemake
 
-ALL_RULES = {"skyrmion_synapse", "dw_activation", "tables", "rram_device", "vcma_device", "mtj_noise", "classifier", "training_setup", "train", "evaluate",
-             "summary", "fcgan_noise", "fcgan_train", "fcgan_evaluate", "fcgan_summary", "all"}
+ALL_RULES = {"skyrmion_synapse", "dw_activation", "tables", "rram_device", "vcma_device", "mtj_noise", "ddpm_train",
+             "ddpm_evaluate", "ddpm_summary", "classifier", "training_setup", "train", "evaluate", "summary", "fcgan_noise", "fcgan_train", "fcgan_evaluate", "fcgan_summary", "all"}
 
 
 def planned_jobs(stdout: str) -> dict[str, int]:
@@ -75,6 +75,9 @@ def test_tiny_profile_end_to_end_and_targeted_rerun(workdir, data_dir):
     assert updates["energy_J"].notna().all() and (updates["energy_J"] > 0).all()
     switching = pd.read_parquet(workdir / "results" / "tables" / "vcma_switching.parquet")
     assert switching["p_sw"].iloc[0] < 0.5 < switching["p_sw"].iloc[-1]
+    ddpm = pd.read_csv(workdir / "results" / "ddpm" / "summary.csv").set_index("noise")
+    assert sorted(ddpm.index) == ["mtj", "mtj_uncorrected", "software"] and (ddpm["classifier_fd"] >= 0).all()
+    assert ddpm.loc["software", "noise_energy_J_per_image"] == 0 < ddpm.loc["mtj", "noise_energy_J_per_image"]
     noise = json.loads((workdir / "results" / "mtj_noise" / "statistics.json").read_text())
     assert noise["bits"]["corrected"]["frequency_pass"] and noise["energy_per_sample_J"]["corrected"] > 0
     for name in ["synapse_levels", "synapse_update", "activation_transfer", "activation_energy", "vcma_switching",

@@ -292,8 +292,8 @@ def check_data(config: dict, base_dir: Path) -> tuple[dict[str, int], dict[str, 
 
 
 def check_system(config: dict, train_images: dict[str, int], test_images: dict[str, int]) -> None:
-    """Cross-field rules of the networks (system, fcgan): each dataset's epochs, batches and samples against the
-    images there are."""
+    """Cross-field rules of the networks (system, fcgan, ddpm): each dataset's epochs, batches and samples against
+    the images there are; the DDPM's schedule."""
     system = config["system"]
     for dataset in system["datasets"]:
         if dataset not in system["epochs"]:
@@ -318,6 +318,19 @@ def check_system(config: dict, train_images: dict[str, int], test_images: dict[s
     if fcgan["n_samples"] > test_images["fashion_mnist"]:
         raise ConfigError(f"fcgan.n_samples: {fcgan['n_samples']} is more than the {test_images['fashion_mnist']} "
                           f"real images of fashion_mnist it is compared with")
+    ddpm = config["ddpm"]  # Fashion-MNIST only
+    n = min(train_images["fashion_mnist"], ddpm.get("max_train_images") or train_images["fashion_mnist"])
+    if ddpm["batch_size"] > n:
+        raise ConfigError(f"ddpm.batch_size: {ddpm['batch_size']} is more than the {n} training images of "
+                          f"fashion_mnist (ddpm.max_train_images {ddpm.get('max_train_images', 0)})")
+    if ddpm["n_samples"] > test_images["fashion_mnist"]:
+        raise ConfigError(f"ddpm.n_samples: {ddpm['n_samples']} is more than the {test_images['fashion_mnist']} "
+                          f"real images of fashion_mnist it is compared with")
+    if ddpm["sample_steps"] > ddpm["diffusion_steps"]:
+        raise ConfigError(f"ddpm.sample_steps: {ddpm['sample_steps']} is more than the {ddpm['diffusion_steps']} "
+                          f"diffusion steps")
+    if not ddpm["beta_start"] < ddpm["beta_end"]:
+        raise ConfigError(f"ddpm.beta_start: {ddpm['beta_start']} is not below ddpm.beta_end ({ddpm['beta_end']})")
     weights = metrics.get("inception_weights")
     if weights is not None and not Path(weights).is_file():
         raise ConfigError(f"system.metrics.inception_weights: {weights}: no such file (null skips FID)")
