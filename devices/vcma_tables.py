@@ -192,7 +192,8 @@ def devices_frame(p: VCMAMTJParams, operating_V: float, fit: dict, seed: int) ->
 def device_figures(p: VCMAMTJParams) -> dict:
     spin = vcma.Macrospin.from_params(p)
     nx, nz = vcma.cylinder_demag_factors(p.diameter_m, p.t_free_m)
-    return {"Nx": nx, "Nz": nz, "volume_m3": spin.volume_m3, "Hk_rest_A_per_m": spin.hk0_A_per_m,
+    return {"Nx": nx, "Nz": nz, "area_m2": area_m2(p), "volume_m3": spin.volume_m3,
+            "Hk_rest_A_per_m": spin.hk0_A_per_m,
             "K_eff_rest_J_per_m3": spin.k_eff_J_per_m3(0.0), "Hk_per_volt_A_per_m": spin.hk_per_volt_A_per_m,
             "compensation_voltage_V": spin.compensation_voltage_V, "stability_rest": spin.stability(0.0),
             "larmor_half_period_s": math.pi / (spin.gamma0_m_per_A_s * p.bias_field_A_per_m),
@@ -240,7 +241,8 @@ def plot(path, built: dict, p: VCMAMTJParams) -> None:
     left.legend(fontsize=7)
     right.hist(dev["p_sw"], bins=20, range=(0, 1), color="C2")
     right.set(xlabel=f"P_sw at {built['fit']['V50_V']:.3f} V", ylabel="devices",
-              title=f"{len(dev)} devices: Ki +-{p.variation.Ki_rel_sigma:.1%}, d +-{p.variation.diameter_sigma_m * 1e9:g} nm")
+              title=f"{len(dev)} devices: Ki +-{p.variation.Ki_rel_sigma:.1%}, "
+                    f"d +-{p.variation.diameter_sigma_m * 1e9:g} nm")
     fig.tight_layout()
     io.save_figure(path, fig)
 
@@ -261,3 +263,9 @@ def read_devices(tables_dir) -> tuple[np.ndarray, float]:
     """(P_sw of each drawn device at the operating amplitude, energy of one bit there (J)) from vcma_devices."""
     devices, sidecar = read_table(tables_dir, "vcma_devices")
     return devices["p_sw"].to_numpy(), float(sidecar["fitted"]["energy_at_operating"]["bit_J"])
+
+
+def read_device_area_m2(tables_dir) -> float:
+    """Junction area (m^2) of the nominal device of the vcma_devices table."""
+    _, sidecar = read_table(tables_dir, "vcma_devices")
+    return float(sidecar["fitted"]["device"]["area_m2"])

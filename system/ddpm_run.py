@@ -208,7 +208,8 @@ def evaluate(cfg: DDPMConfig, noise: Noise, outdir: Path, real_images: np.ndarra
             "noise_energy_J_per_image": energy / n_samples,
             "training_noise_energy_J_per_image": float(history["noise_energy_J"].sum()) / seen,
             "steps": len(history), "train_images_seen": seen, "train_wall_s": float(history["wall_s"].iloc[-1]),
-            "sample_wall_s": sample_wall, "sample_steps": cfg.sample_steps, "final_loss": float(history["loss"].iloc[-1])}
+            "sample_wall_s": sample_wall, "sample_steps": cfg.sample_steps,
+            "final_loss": float(history["loss"].iloc[-1])}
 
 
 def noise_of(cfg: DDPMConfig, tables_dir: Path) -> tuple[Noise, dict | None]:

@@ -94,7 +94,8 @@ def bit_statistics(bits: np.ndarray) -> dict:
 
 def gaussian_statistics(z: np.ndarray, alpha: float = 1e-3) -> dict:
     """Samples z against N(0, 1) itself (no standardisation, so a shifted or scaled source fails): Kolmogorov-Smirnov
-    (gaussian_pass), D'Agostino-Pearson on the shape, and the lag-1 correlation against its bound z_(alpha/2) / sqrt(n)."""
+    (gaussian_pass), D'Agostino-Pearson on the shape, and the lag-1 correlation against its bound
+    z_(alpha/2) / sqrt(n)."""
     z = np.asarray(z, dtype=np.float64).ravel()
     ks = float(stats.kstest(z, "norm").pvalue)
     lag = float(np.corrcoef(z[:-1], z[1:])[0, 1])
@@ -102,6 +103,16 @@ def gaussian_statistics(z: np.ndarray, alpha: float = 1e-3) -> dict:
     return {"n_samples": int(len(z)), "mean": float(z.mean()), "std": float(z.std()), "ks_p": ks,
             "normaltest_p": float(stats.normaltest(z).pvalue), "gaussian_pass": ks > alpha,
             "lag1_corr": lag, "lag1_corr_bound": bound, "lag1_corr_pass": abs(lag) < bound}
+
+
+def area_comparison(energy_per_bit_J: float, device_area_m2: float, cmos: dict) -> dict:
+    """Energy per bit, area and their product (J m^2, lower is better) of one MTJ (its junction only: the access
+    transistor and the sense amplifier are not modelled, so its area is a lower bound) beside the CMOS generator."""
+    mtj = energy_per_bit_J * device_area_m2
+    reference = cmos["energy_per_bit_J"] * cmos["area_m2"]
+    return {"mtj_energy_per_bit_J": energy_per_bit_J, "mtj_area_m2": device_area_m2, "mtj_energy_area_J_m2": mtj,
+            "cmos_energy_per_bit_J": cmos["energy_per_bit_J"], "cmos_area_m2": cmos["area_m2"],
+            "cmos_energy_area_J_m2": reference, "cmos_over_mtj": reference / mtj}
 
 
 def source_statistics(p_sw: np.ndarray, energy_per_bit_J: float, samples: int, seed: int) -> tuple[dict, dict]:

@@ -160,7 +160,8 @@ def test_tiny_profile_end_to_end_and_targeted_rerun(workdir, data_dir):
     assert rerun.returncode == 0, rerun.stderr[-5000:]
     assert planned_jobs(rerun.stdout + rerun.stderr) == {"classifier": 1, "training_setup": 2, "train": 2,
                                                           "evaluate": 2, "summary": 1, "fcgan_evaluate": 2,
-                                                          "fcgan_summary": 1, "all": 1}
+                                                          "fcgan_summary": 1, "ddpm_evaluate": 3, "ddpm_summary": 1,
+                                                          "all": 1}
     for variant in ("float", "hardware"):
         assert sha256(run_dir / variant / "generator.pkl") != generators[variant]
         assert pd.read_csv(run_dir / variant / "history.csv")["step"].max() == 2 * steps

@@ -34,6 +34,7 @@ rule mtj_noise:
     params:
         tables_dir=TABLES_DIR,
         samples=config["mtj_noise"]["samples"],
+        cmos_reference=stable(config["mtj_noise"]["cmos_reference"]),
         seed=config["seed"],
     log:
         "results/logs/mtj_noise.log",
