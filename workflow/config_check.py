@@ -310,22 +310,9 @@ def check_system(config: dict, train_images: dict[str, int], test_images: dict[s
     if metrics.get("classifier_train_images", 0) > train_images["fashion_mnist"]:
         raise ConfigError(f"system.metrics.classifier_train_images: {metrics['classifier_train_images']} is more "
                           f"than the {train_images['fashion_mnist']} Fashion-MNIST training images")
-    fcgan = config["fcgan"]  # Fashion-MNIST only
-    n = min(train_images["fashion_mnist"], fcgan.get("max_train_images") or train_images["fashion_mnist"])
-    if fcgan["batch_size"] > n:
-        raise ConfigError(f"fcgan.batch_size: {fcgan['batch_size']} is more than the {n} training images of "
-                          f"fashion_mnist (fcgan.max_train_images {fcgan.get('max_train_images', 0)})")
-    if fcgan["n_samples"] > test_images["fashion_mnist"]:
-        raise ConfigError(f"fcgan.n_samples: {fcgan['n_samples']} is more than the {test_images['fashion_mnist']} "
-                          f"real images of fashion_mnist it is compared with")
-    ddpm = config["ddpm"]  # Fashion-MNIST only
-    n = min(train_images["fashion_mnist"], ddpm.get("max_train_images") or train_images["fashion_mnist"])
-    if ddpm["batch_size"] > n:
-        raise ConfigError(f"ddpm.batch_size: {ddpm['batch_size']} is more than the {n} training images of "
-                          f"fashion_mnist (ddpm.max_train_images {ddpm.get('max_train_images', 0)})")
-    if ddpm["n_samples"] > test_images["fashion_mnist"]:
-        raise ConfigError(f"ddpm.n_samples: {ddpm['n_samples']} is more than the {test_images['fashion_mnist']} "
-                          f"real images of fashion_mnist it is compared with")
+    for section in ("fcgan", "ddpm"):  # Fashion-MNIST only
+        _check_fashion_mnist_run(config[section], section, train_images["fashion_mnist"], test_images["fashion_mnist"])
+    ddpm = config["ddpm"]
     if ddpm["sample_steps"] > ddpm["diffusion_steps"]:
         raise ConfigError(f"ddpm.sample_steps: {ddpm['sample_steps']} is more than the {ddpm['diffusion_steps']} "
                           f"diffusion steps")
@@ -334,6 +321,17 @@ def check_system(config: dict, train_images: dict[str, int], test_images: dict[s
     weights = metrics.get("inception_weights")
     if weights is not None and not Path(weights).is_file():
         raise ConfigError(f"system.metrics.inception_weights: {weights}: no such file (null skips FID)")
+
+
+def _check_fashion_mnist_run(section: dict, key: str, train_images: int, test_images: int) -> None:
+    """A Fashion-MNIST network section's batch against its training images and its samples against the test images."""
+    n = min(train_images, section.get("max_train_images") or train_images)
+    if section["batch_size"] > n:
+        raise ConfigError(f"{key}.batch_size: {section['batch_size']} is more than the {n} training images of "
+                          f"fashion_mnist ({key}.max_train_images {section.get('max_train_images', 0)})")
+    if section["n_samples"] > test_images:
+        raise ConfigError(f"{key}.n_samples: {section['n_samples']} is more than the {test_images} real images of "
+                          f"fashion_mnist it is compared with")
 
 
 def check_engine(config: dict) -> None:
