@@ -1,4 +1,5 @@
-"""The headline table: per system (the skyrmion/DW DCGAN, the RRAM FC-GAN), dataset and variant, image quality and
+"""The headline table: per system (the skyrmion/DW DCGAN, the RRAM FC-GAN, the VCMA MTJ DDPM), dataset and variant,
+image quality and
 energy per image (two totals: array and devices, the reference's scope, and with the DAC and ADC periphery) beside
 the reference work;
 its RST form for the front page of the report; and the energy breakdown of the hardware runs by component,
@@ -33,12 +34,20 @@ COLUMNS = ["system", "dataset", "variant", "n_samples", "fid", "reference_fid", 
            "reference_test_energy_nJ_per_image",
            "train_energy_array_and_devices_nJ_per_image", "train_energy_with_periphery_nJ_per_image",
            "reference_train_energy_nJ_per_image", "test_array_cycles_per_image", "train_images_per_s",
-           "generation_images_per_s"]
+           "generation_images_per_s", "noise_energy_nJ_per_image"]
+TITLES = {  # the report table of a system without reference numbers
+    "rram_fcgan": "RRAM FC-GAN, {dataset} (3 significant figures; energies with the DAC and ADC conversions, "
+                  "results/fcgan/summary.csv splits them by component)",
+    "vcma_ddpm": "VCMA MTJ DDPM, {dataset} (3 significant figures; energy: the MTJ noise per generated image only, "
+                 "the network is not on hardware; results/ddpm/summary.csv)",
+}
 
 
-def build_summary(metrics_files: list[Path], fcgan: pd.DataFrame | None = None) -> pd.DataFrame:
+def build_summary(metrics_files: list[Path], fcgan: pd.DataFrame | None = None,
+                  ddpm: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per metrics.json (written by the evaluate rule), with the reference numbers beside it (system
-    dcgan), then the rows of the RRAM FC-GAN runs (fcgan_rows) where their table is given."""
+    dcgan), then the rows of the RRAM FC-GAN runs (fcgan_rows) and of the DDPM runs (ddpm_rows) where their
+    tables are given."""
     rows = []
     for path in metrics_files:
         m = json.loads(Path(path).read_text())
@@ -58,6 +67,8 @@ def build_summary(metrics_files: list[Path], fcgan: pd.DataFrame | None = None) 
         })
     if fcgan is not None:
         rows += fcgan_rows(fcgan)
+    if ddpm is not None:
+        rows += ddpm_rows(ddpm)
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
@@ -77,6 +88,17 @@ def fcgan_rows(fcgan: pd.DataFrame) -> list[dict]:
             "train_images_per_s": run["train_images_seen"] / run["train_wall_s"],
         })
     return rows
+
+
+def ddpm_rows(ddpm: pd.DataFrame) -> list[dict]:
+    """Rows (system vcma_ddpm, Fashion-MNIST, variant = the noise) from results/ddpm/summary.csv
+    (system.ddpm_run.build_summary): quality and the MTJ noise's energy per generated image (0 for software noise);
+    the network itself has no energy model here."""
+    return [{"system": "vcma_ddpm", "dataset": "fashion_mnist", "variant": run["noise"], "n_samples": run["n_samples"],
+             "classifier_fd": run["classifier_fd"], "classifier_kid": run["kid"], "classifier_kid_std": run["kid_std"],
+             "noise_energy_nJ_per_image": _nano(run["noise_energy_J_per_image"]),
+             "train_images_per_s": run["train_images_seen"] / run["train_wall_s"],
+             "generation_images_per_s": run["n_samples"] / run["sample_wall_s"]} for _, run in ddpm.iterrows()]
 
 
 def _nano(joules):
@@ -121,13 +143,13 @@ def summary_rst(summary: pd.DataFrame) -> str:
                    "reference_train_energy_nJ_per_image"),
                   ("training energy with DAC and ADC (nJ/image)", "train_energy_with_periphery_nJ_per_image", None),
                   ("array cycles per generated image", "test_array_cycles_per_image", None),
-                  ("training throughput (images/s)", "train_images_per_s", None)]
+                  ("training throughput (images/s)", "train_images_per_s", None),
+                  ("noise energy (nJ/image)", "noise_energy_nJ_per_image", None)]
     lines = []
     for (system, dataset), runs in summary.groupby(["system", "dataset"], sort=False):
         referenced = runs["reference_fid"].notna().any()
         title = (f"{_rst_text(dataset)}: this run (3 significant figures) beside the reference (as published)"
-                 if referenced else f"RRAM FC-GAN, {_rst_text(dataset)} (3 significant figures; energies with the "
-                 "DAC and ADC conversions, results/fcgan/summary.csv splits them by component)")
+                 if referenced else TITLES[system].format(dataset=_rst_text(dataset)))
         lines += [f".. list-table:: {title}; n/a: not measured", "   :header-rows: 1", "",
                   "   * - quantity", *(f"     - {_rst_text(v)}" for v in runs["variant"]),
                   *(["     - reference"] if referenced else [])]

@@ -184,3 +184,25 @@ def test_inspect_prints_the_hardware_energy_with_four_digits_and_names_the_empty
     assert f"also {tmp_path}/system/fashion_mnist/float/energy.csv (no rows" in out
     assert f"{tmp_path}/system/fashion_mnist/hardware/energy.csv  (1 rows)" in out
     assert "1.235e-12" in out and "3.704e-12" in out and "1.2345" not in out
+
+
+DDPM = pd.DataFrame({  # results/ddpm/summary.csv of two runs, as system.ddpm_run.build_summary
+    "noise": ["software", "mtj"], "n_samples": [10000, 10000], "classifier_fd": [30.0, 31.0],
+    "fd_ratio_to_software": [1.0, 31 / 30], "kid": [0.01, 0.011], "kid_std": [0.001, 0.001],
+    "kid_ratio_to_software": [1.0, 1.1], "noise_energy_J_per_image": [0.0, 5.1e-8],
+    "training_noise_energy_J_per_image": [0.0, 5.1e-10], "steps": [10000, 10000], "train_images_seen": [1280000] * 2,
+    "train_wall_s": [3600.0, 4000.0], "sample_wall_s": [900.0, 1300.0], "sample_steps": [100, 100],
+    "final_loss": [0.03, 0.03]})
+
+
+def test_ddpm_runs_join_the_summary_with_their_noise_energy(tmp_path):
+    summary = build_summary([], FCGAN, DDPM)
+    assert list(summary["system"]) == ["rram_fcgan", "rram_fcgan", "vcma_ddpm", "vcma_ddpm"]
+    mtj = summary.set_index("variant").loc["mtj"]
+    assert mtj["classifier_fd"] == 31.0 and mtj["noise_energy_nJ_per_image"] == pytest.approx(51.0)
+    assert mtj["train_images_per_s"] == pytest.approx(320.0) and mtj["generation_images_per_s"] == pytest.approx(
+        10000 / 1300)
+    assert mtj[["reference_fid", "test_energy_with_periphery_nJ_per_image"]].isna().all()
+    html = publish_parts(summary_rst(summary), writer="html", settings_overrides={"halt_level": 2})["body"]
+    tables = re.findall(r"<table.*?</table>", html, re.S)
+    assert len(tables) == 2 and "VCMA MTJ DDPM, fashion" in tables[1] and "noise energy (nJ/image)" in tables[1]

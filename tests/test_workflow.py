@@ -53,6 +53,7 @@ def test_tiny_profile_end_to_end_and_targeted_rerun(workdir, data_dir):
     fcgan_rows = summary[summary["system"] == "rram_fcgan"].set_index("variant")
     assert sorted(fcgan_rows.index) == ["float/gaussian", "insitu/crossbar"]
     assert fcgan_rows.loc["insitu/crossbar", "train_energy_with_periphery_nJ_per_image"] > 0
+    assert sorted(summary.loc[summary["system"] == "vcma_ddpm", "variant"]) == ["mtj", "mtj_uncorrected", "software"]
     summary = summary[summary["system"] == "dcgan"]
     assert sorted(summary["variant"]) == ["float", "hardware"]
     assert (summary["dataset"] == "fashion_mnist").all()

@@ -22,6 +22,7 @@ SYNAPSE_DIR = "results/devices/skyrmion_synapse"
 DW_DIR = "results/devices/dw_activation"
 TABLES_DIR = "results/tables"
 FCGAN_DIR = "results/fcgan"  # the RRAM FC-GAN runs (fcgan.smk); the summary rule reads their table
+DDPM_DIR = "results/ddpm"  # the DDPM runs (ddpm.smk); the summary rule reads their table
 DATASETS = config["system"]["datasets"]
 VARIANTS = config["system"]["variants"]
 

@@ -1,7 +1,6 @@
 # The DDPM whose Gaussian noise comes from VCMA MTJs (system/ddpm.py, system/ddpm_run.py, docs/vcma.md): one
 # training and one evaluation per noise of ddpm.runs (software, mtj, mtj_uncorrected), and their summary.
 
-DDPM_DIR = "results/ddpm"
 DDPM_RUNS = config["ddpm"]["runs"]
 DDPM_METRIC_KEYS = ["n_samples"]  # evaluation only: changing them does not retrain
 

@@ -127,6 +127,7 @@ rule summary:
         if "hardware" in VARIANTS else [],
         history=expand("results/system/{dataset}/{variant}/history.csv", dataset=DATASETS, variant=VARIANTS),
         fcgan=f"{FCGAN_DIR}/summary.csv",
+        ddpm=f"{DDPM_DIR}/summary.csv",
     output:
         table=report("results/summary.csv", caption="../report/summary.rst", category="Summary"),
         plot=report("results/summary.png", caption="../report/summary_plot.rst", category="Summary"),

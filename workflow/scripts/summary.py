@@ -1,4 +1,4 @@
-"""Rule summary: results/summary.csv (the DCGAN runs and the RRAM FC-GAN runs), its plot and its RST table (the report's front page) beside the reference
+"""Rule summary: results/summary.csv (the DCGAN runs, the RRAM FC-GAN runs, the DDPM runs), its plot and its RST table (the report's front page) beside the reference
 numbers; the energy breakdown of the hardware runs by component (table and per-layer plot); the training curves
 of every run."""
 from pathlib import Path
@@ -11,7 +11,8 @@ from system.summary import (build_summary, energy_by_component, plot_energy_brea
 from workflow.rule_log import log_to
 
 log_to(snakemake.log[0])
-summary = build_summary([Path(p) for p in snakemake.input.metrics], pd.read_csv(snakemake.input.fcgan))
+summary = build_summary([Path(p) for p in snakemake.input.metrics], pd.read_csv(snakemake.input.fcgan),
+                        pd.read_csv(snakemake.input.ddpm))
 write_csv(Path(snakemake.output.table), summary)
 with atomic_path(Path(snakemake.output.plot)) as tmp:
     plot_summary(summary, tmp)
