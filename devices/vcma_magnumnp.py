@@ -25,8 +25,8 @@ def run_pulse(spin: Macrospin, m0: np.ndarray, amplitude_V: float, width_s: floa
     torch.manual_seed(seed)
     dev = device()
     n = len(m0)
-    side = math.sqrt(spin.volume_m3 / 1e-9) * math.sqrt(1e-9)  # a square cell of the layer's volume, 1 nm thick
-    state = mn.State(mn.Mesh((n, 1, 1), (side, side, spin.volume_m3 / side ** 2)))
+    side = math.sqrt(spin.volume_m3 / 1e-9)  # a square cell of the layer's volume, 1 nm thick
+    state = mn.State(mn.Mesh((n, 1, 1), (side, side, 1e-9)))
 
     def tensor(a):
         return torch.as_tensor(np.ascontiguousarray(a), dtype=torch.float64, device=dev)

@@ -57,7 +57,7 @@ def bit_energy(p: VCMAMTJParams, amplitude_V: float) -> dict:
             "write_tunnel_J": write_tunnel, "read_J": read, "bit_J": write_capacitive + write_tunnel + read}
 
 
-def switched_fraction(spin: vcma.Macrospin, m0: np.ndarray, amplitude_V: float, p: VCMAMTJParams, key) -> np.ndarray:
+def switched(spin: vcma.Macrospin, m0: np.ndarray, amplitude_V: float, p: VCMAMTJParams, key) -> np.ndarray:
     """Per trajectory: True where the layer ends in the lower well after the pulse and the relaxation."""
     volts = vcma.pulse_voltages(amplitude_V, p.sweep.pulse_width_s, p.sweep.time_step_s, 0.0, p.sweep.relax_s)
     m, _ = vcma.simulate(spin, m0, volts, p.sweep.time_step_s, key)
@@ -69,7 +69,7 @@ def sweep_counts(p: VCMAMTJParams, seed: int) -> np.ndarray:
     spin = vcma.Macrospin.from_params(p)
     rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(2)[0])
     key = jax.random.fold_in(jax.random.PRNGKey(seed), 1)
-    return np.array([int(np.sum(switched_fraction(spin, vcma.boltzmann_sample(spin, p.sweep.trajectories, rng), v, p,
+    return np.array([int(np.sum(switched(spin, vcma.boltzmann_sample(spin, p.sweep.trajectories, rng), v, p,
                                                   jax.random.fold_in(key, i))))
                      for i, v in enumerate(p.sweep.amplitudes_V)])
 
@@ -179,8 +179,8 @@ def devices_frame(p: VCMAMTJParams, operating_V: float, fit: dict, seed: int) ->
     m0 = np.concatenate([vcma.boltzmann_sample(s, n, rng) for s in spins])
     rows = dataclasses.replace(spins[0], **{name: np.repeat([getattr(s, name) for s in spins], n)
                                             for name in ("hk0_A_per_m", "hk_per_volt_A_per_m", "volume_m3")})
-    switched = switched_fraction(rows, m0, operating_V, p, jax.random.fold_in(jax.random.PRNGKey(seed), 2))
-    counts = switched.reshape(len(spins), n).sum(axis=1)
+    ended_low = switched(rows, m0, operating_V, p, jax.random.fold_in(jax.random.PRNGKey(seed), 2))
+    counts = ended_low.reshape(len(spins), n).sum(axis=1)
     low, high = wilson(counts, n)
     return pd.DataFrame({
         "device": np.arange(len(spins), dtype=np.int64), "Ki_J_per_m2": ki, "diameter_m": diameter,

@@ -91,12 +91,8 @@ def init(key, channels: int) -> dict:
         "u7": _res_init(next(k), 2 * c2, c2, t_dim), "up1": _conv_init(next(k), 3, c2, c2),
         "u14": _res_init(next(k), 2 * c2, c2, t_dim), "up2": _conv_init(next(k), 3, c2, c1),
         "u28": _res_init(next(k), 2 * c1, c1, t_dim),
-        "out_norm": _norm_init(c1), "out": {**_conv_init(next(k), 3, c1, 1)},
+        "out_norm": _norm_init(c1), "out": _conv_init(next(k), 3, c1, 1),
     }
-
-
-def parameter_count(params) -> int:
-    return int(sum(np.prod(leaf.shape) for leaf in jax.tree_util.tree_leaves(params)))
 
 
 def _conv(p, x, stride: int = 1):

@@ -69,23 +69,22 @@ class DDPMConfig:
 class Noise:
     """Gaussian arrays for a run: JAX's generator, or the MTJ bank's corrected or raw bits; energy per value (J)."""
 
-    def __init__(self, kind: str, p_sw: np.ndarray | None = None, energy_per_bit_J: float = 0.0, seed: int = 0):
+    def __init__(self, kind: str, p_sw: np.ndarray | None = None, energy_per_bit_J: float = 0.0):
         self.kind = kind
         self.bank = None if kind == "software" else mtj_noise.BitBank(np.asarray(p_sw, dtype=float), energy_per_bit_J)
-        self.rng = np.random.default_rng([seed, 7])
         self.raw_bits_spent = 0
 
     def draw(self, key, shape) -> jax.Array:
-        """Gaussian values of `shape` (float32)."""
+        """Gaussian values of `shape` (float32). The MTJ bits are drawn from a generator seeded by `key`, so a
+        resumed run draws what an uninterrupted one would."""
         if self.bank is None:
             return jax.random.normal(key, shape)
-        n = int(np.prod(shape))
-        n_bits = n * mtj_noise.BITS_PER_SAMPLE
+        rng = np.random.default_rng(np.asarray(jax.random.key_data(key)).tolist())
+        n_bits = int(np.prod(shape)) * mtj_noise.BITS_PER_SAMPLE
         if self.kind == "mtj":
-            bits, spent = self.bank.corrected_bits(self.rng, n_bits)
+            bits, spent = self.bank.corrected_bits(rng, n_bits)
         else:
-            per_device = -(-n_bits // len(self.bank.p))
-            bits, spent = self.bank.raw_bits(self.rng, per_device).T.ravel()[:n_bits], n_bits
+            bits, spent = self.bank.interleaved_raw_bits(rng, n_bits), n_bits
         self.raw_bits_spent += spent
         return jnp.asarray(mtj_noise.gaussians(bits).reshape(shape), dtype=jnp.float32)
 
@@ -220,7 +219,7 @@ def noise_of(cfg: DDPMConfig, tables_dir: Path) -> tuple[Noise, dict | None]:
     p_sw, energy = read_devices(tables_dir)
     source = {"devices": int(len(p_sw)), "p_sw_mean": float(p_sw.mean()), "p_sw_std": float(p_sw.std(ddof=1)),
               "energy_per_raw_bit_J": energy, "p_sw_sha256": hashlib.sha256(p_sw.tobytes()).hexdigest()}
-    return Noise(cfg.noise, p_sw, energy, cfg.seed), source
+    return Noise(cfg.noise, p_sw, energy), source
 
 
 SUMMARY_COLUMNS = ["noise", "n_samples", "classifier_fd", "fd_ratio_to_software", "kid", "kid_std",

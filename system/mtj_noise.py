@@ -42,6 +42,10 @@ class BitBank:
         threshold = np.round(self.p * 65536.0).astype(np.uint32)[:, None]
         return (uniform.reshape(len(self.p), per_device) < threshold).view(np.uint8)
 
+    def interleaved_raw_bits(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        """n raw bits (uint8) read from the devices in turn, as a bank is read."""
+        return self.raw_bits(rng, -(-n // len(self.p))).T.ravel()[:n]
+
     def corrected_bits(self, rng: np.random.Generator, n: int) -> tuple[np.ndarray, int]:
         """At least n von-Neumann-corrected bits (the first n returned) and the raw bits spent on them."""
         out, spent = [], 0
@@ -122,7 +126,7 @@ def source_statistics(p_sw: np.ndarray, energy_per_bit_J: float, samples: int, s
     bank = BitBank(p=np.asarray(p_sw, dtype=float), energy_per_bit_J=energy_per_bit_J)
     rng = np.random.default_rng(seed)
     n_bits = samples * BITS_PER_SAMPLE
-    raw = bank.raw_bits(rng, math.ceil(n_bits / len(bank.p))).T.ravel()[:n_bits]
+    raw = bank.interleaved_raw_bits(rng, n_bits)
     corrected, spent = bank.corrected_bits(rng, n_bits)
     z = {"raw": gaussians(raw), "corrected": gaussians(corrected)}
     per_corrected_bit = energy_per_bit_J * spent / n_bits
