@@ -94,7 +94,10 @@ class Noise:
 
 
 def _fingerprint(config: dict) -> str:
-    return hashlib.sha256(json.dumps(config, sort_keys=True, default=str).encode()).hexdigest()
+    """Hash of what a training step depends on: the run's config without its length and sampling steps (the
+    learning rate is constant, so a longer run continues a shorter one)."""
+    run = {k: v for k, v in config["run"].items() if k not in ("train_steps", "sample_steps")}
+    return hashlib.sha256(json.dumps({**config, "run": run}, sort_keys=True, default=str).encode()).hexdigest()
 
 
 def make_train_step(cfg: DDPMConfig):

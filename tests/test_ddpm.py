@@ -74,5 +74,6 @@ def test_tiny_training_resumes_and_counts_the_noise_energy(tmp_path, noise):
     ddpm_run.train(longer, images, ddpm_run.Noise(noise, **source), tmp_path, checkpoint_every=3)
     resumed = pd.read_csv(tmp_path / "history.csv")
     assert list(resumed["step"]) == list(range(1, 9))
-    assert np.allclose(resumed["loss"][:6], history["loss"])   # the first six steps kept, not retrained
+    assert np.allclose(resumed["loss"][:6], history["loss"])
+    assert np.array_equal(resumed["wall_s"][:6], history["wall_s"])   # the first six steps kept, not retrained
     assert (tmp_path / "samples.png").stat().st_size > 1000 and (tmp_path / "model.pkl").is_file()
