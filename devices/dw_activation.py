@@ -38,12 +38,11 @@ from tqdm import tqdm
 
 from devices import engine, measure, mtj, physics
 from devices.params import DWActivationParams
-from devices.physics import MU0
+from devices.constants import E_CHARGE_C, HBAR_J_S, MU0
 from devices.synapse import motion_sign
 from devices.tables import normalised_output
 from pipeline import io
 
-HBAR, E_CHARGE = 1.054571817e-34, 1.602176634e-19
 SAVE_INTERVAL_S = 10e-12
 SETTLE_CHUNK_S = 0.25e-9  # the settling run checks the wall position this often
 
@@ -83,7 +82,7 @@ def wall_width_m(params: DWActivationParams) -> float:
 def sot_field_A_per_m(params: DWActivationParams, j: float) -> float:
     """Damping-like SOT field amplitude hbar theta J / (2 e mu0 Ms t) (A/m)."""
     mat = params.material
-    return HBAR * params.heavy_metal.spin_hall_angle * j / (2 * E_CHARGE * MU0 * mat.Ms_A_per_m * mat.thickness_m)
+    return HBAR_J_S * params.heavy_metal.spin_hall_angle * j / (2 * E_CHARGE_C * MU0 * mat.Ms_A_per_m * mat.thickness_m)
 
 
 def displacement_1d_m(params: DWActivationParams, j: float, ratio: float = 1.0) -> float:

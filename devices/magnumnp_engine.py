@@ -38,10 +38,10 @@ import pandas as pd  # noqa: E402
 import torch  # noqa: E402
 import ubermagutil.typesystem as ts  # noqa: E402
 
+from devices.constants import MU0  # noqa: E402
 from devices.engine import TABLE_COLUMNS, EngineError  # noqa: E402
 
 _MAGNUMNP = None
-MU0 = 4e-7 * math.pi
 
 # ubermag crystal class -> magnum.np DMI vectors (e_x, e_y, e_z); D_magnumnp = -D_ubermag for all.
 _DMI_VECTORS = {

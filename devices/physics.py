@@ -7,11 +7,9 @@ import discretisedfield as df
 import micromagneticmodel as mm
 import numpy as np
 
+from devices.constants import MU0
 from devices.params import Material
 
-# Vacuum permeability (T m/A = N/A^2): the defined value of the SI before 2019; CODATA 2018 gives
-# 1.25663706212(19)e-6, equal to it within 6e-10 (relative).
-MU0 = 4e-7 * math.pi
 
 
 def wall_width_m(A_J_per_m: float, Ku_J_per_m3: float, Ms_A_per_m: float) -> float:

@@ -33,8 +33,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-K_B_J_PER_K = 1.380649e-23   # Boltzmann constant (J/K), exact in the 2019 SI
-ZERO_CELSIUS_K = 273.15      # (K)
+from devices.constants import K_B_J_PER_K, ZERO_CELSIUS_K
+
 
 # Static I-V coefficients: (value, unit) with T in degrees Celsius
 A1_COEFFS = {"a0": (-2.58e-6, "S"), "a1": (0.977, "1"), "a2": (1.166e-7, "S/degC")}

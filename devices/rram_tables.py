@@ -22,7 +22,6 @@ three products do not change each other.
 """
 from __future__ import annotations
 
-import dataclasses
 import math
 import time
 from pathlib import Path
@@ -31,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from devices import crossbar, rram
+from devices.constants import ZERO_CELSIUS_K
 from devices.params import CrossbarParams, RRAMParams
 from pipeline import io
 from pipeline.table_contract import TABLES, write_table
@@ -164,7 +164,7 @@ def common_fitted(params: RRAMParams, read_voltage_V: float, read_time_s: float,
     steps = update.set_index(["direction", "bin"])
     return {
         "model": MODEL_SOURCE,
-        "temperature_C": T, "temperature_K": T + rram.ZERO_CELSIUS_K,
+        "temperature_C": T, "temperature_K": T + ZERO_CELSIUS_K,
         "read_voltage_V": read_voltage_V, "read_time_s": read_time_s, "read_bandwidth_Hz": 1.0 / (2.0 * read_time_s),
         "operating_window": {"g_low_S": params.g_low_S, "g_high_S": params.g_high_S,
                              "on_off_ratio": params.g_high_S / params.g_low_S,

@@ -32,10 +32,8 @@ import numpy as np
 from scipy import integrate, special
 
 from devices.params import VCMAMTJParams
-from devices.physics import MU0
+from devices.constants import GAMMA_E_RAD_PER_S_T, K_B_J_PER_K, MU0
 
-K_B_J_PER_K = 1.380649e-23           # Boltzmann constant (J/K), exact in the 2019 SI
-GAMMA_E_RAD_PER_S_T = 1.76085963023e11  # electron gyromagnetic ratio |gamma_e| (rad/(s T)), CODATA 2018
 GAMMA0_M_PER_A_S = GAMMA_E_RAD_PER_S_T * MU0  # gamma0 = |gamma_e| mu0 (m/(A s)) = 2.2128e5
 
 

@@ -32,11 +32,11 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from devices import mtj, vcma  # noqa: E402
+from devices.constants import EPS0_F_PER_M  # noqa: E402
 from devices.params import VCMAMTJParams  # noqa: E402
 from pipeline import io  # noqa: E402
 from pipeline.table_contract import read_table, write_table  # noqa: E402
 
-EPS0_F_PER_M = 8.8541878188e-12  # vacuum permittivity (F/m), CODATA 2022
 ENGINE = "macrospin stochastic LLG (devices/vcma.py)"
 ENGINE_VERSION = "stochastic Heun, float32, JAX " + jax.__version__
 Z95 = stats.norm.ppf(0.975)

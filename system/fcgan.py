@@ -34,12 +34,12 @@ import numpy as np
 import optax
 
 from devices import rram
+from devices.constants import K_B_J_PER_K, ZERO_CELSIUS_K
 from system.crossbar import calibrate_full_scale, fast_searchsorted, quantise
 
 IMAGE_PIXELS = 784
 VARIANTS = ("float", "insitu", "insitu_temporal", "insitu_novar")
 NOISES = ("gaussian", "uniform", "crossbar")
-K_B_J_PER_K = 1.380649e-23
 VERIFY_ITERATIONS = 20  # write-verify steps: 20 bring a 3-sigma device (slope of I in g down to ~0.5) within 3e-5
 LATENT_FULL_SCALE = {"gaussian": 4.0, "crossbar": 4.0, "uniform": 1.0}  # DAC full scale of the latent input
 
@@ -139,7 +139,7 @@ class RRAMDevice:
     @property
     def noise_power_A2_per_S(self) -> float:
         """4 k_B T df (A^2 per S of conductance): Johnson noise over the read bandwidth 1 / (2 t_read)."""
-        return 4 * K_B_J_PER_K * (self.temperature_C + 273.15) / (2 * self.read_time_s)
+        return 4 * K_B_J_PER_K * (self.temperature_C + ZERO_CELSIUS_K) / (2 * self.read_time_s)
 
     @property
     def window_width_S(self) -> float:

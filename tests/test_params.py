@@ -6,7 +6,7 @@ import math
 import pytest
 import yaml
 
-from devices import dw_activation, physics, synapse
+from devices import constants, dw_activation, synapse
 from devices.params import DWActivationParams, SynapseParams
 from tests.conftest import REPO
 
@@ -61,7 +61,7 @@ def test_missing_and_bad_dw_values_name_the_key():
 
 
 def test_mu0_and_the_wall_width_of_both_devices():
-    assert physics.MU0 == pytest.approx(1.25663706212e-6, rel=1e-9)  # CODATA 2018
+    assert constants.MU0 == pytest.approx(1.25663706212e-6, rel=1e-9)  # CODATA 2018
     syn = SynapseParams.from_config(CONFIG["synapse"])
     dw = DWActivationParams.from_config(CONFIG["dw_activation"])
     by_hand = math.sqrt(1.5e-11 / (0.8e6 - 4e-7 * math.pi * 5.8e5 ** 2 / 2))  # both: A, Ku (K0), Ms of the config
