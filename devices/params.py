@@ -180,6 +180,7 @@ class CrossbarParams:
     wire: Wire
     read_voltage_V: float = _number("positive")  # full-scale read voltage of a row (V)
     read_time_s: float = _number("positive")     # (s)
+    temperature_K: float = _number("positive")   # operating temperature (K)
     max_ir_drop_fraction: float = _number("positive")  # bound on the worst line's IR drop / V_read (1)
 
     @classmethod

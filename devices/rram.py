@@ -33,6 +33,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from devices.arrays import array_module
 from devices.constants import K_B_J_PER_K, ZERO_CELSIUS_K
 
 
@@ -79,18 +80,9 @@ SET_RANGE_V = (0.8, 1.5)
 RESET_RANGE_V = (-1.8, -0.8)
 
 
-def _xp(*arrays):
-    """numpy, or jax.numpy where any argument is a JAX array (the network calls these functions in JAX)."""
-    for a in arrays:
-        if type(a).__module__.startswith("jax"):
-            import jax.numpy as jnp
-            return jnp
-    return np
-
-
 def read_coefficients(g0, temperature_C: float, xi=0.0):
     """(A1 (S), A3 (S/V^2)) of devices in state g0 (S) at temperature_C (degC), device draw xi (1)."""
-    xp = _xp(g0, xi)
+    xp = array_module(g0, xi)
     T = temperature_C
     a1 = A1_COEFFS["a0"][0] + A1_COEFFS["a1"][0] * g0 + A1_COEFFS["a2"][0] * T
     s1 = A1_SPREAD["p0"][0] + A1_SPREAD["p1"][0] * g0 + A1_SPREAD["p2"][0] * T + A1_SPREAD["p3"][0] * g0 ** 2
@@ -115,21 +107,21 @@ def current(voltage, a1, a3):
 def johnson_sigma(chord_conductance, temperature_C: float, read_time_s: float):
     """Johnson-Nyquist current noise (A, one standard deviation) of a conductance (S) over the read
     bandwidth 1 / (2 t_read) (Hz): sqrt(4 k_B T G df), T in kelvin."""
-    xp = _xp(chord_conductance)
+    xp = array_module(chord_conductance)
     bandwidth = 1.0 / (2.0 * read_time_s)
     return xp.sqrt(4.0 * K_B_J_PER_K * (temperature_C + ZERO_CELSIUS_K) * xp.abs(chord_conductance) * bandwidth)
 
 
 def bin_index(g0):
     """Index (0..7) of the switching bin holding g0 (S); values outside the window take the end bins."""
-    xp = _xp(g0)
+    xp = array_module(g0)
     return xp.clip(xp.searchsorted(xp.asarray(BIN_EDGES_S), g0, side="right") - 1, 0, len(BIN_EDGES_S) - 2)
 
 
 def switching_step(g0, amplitude_V: float, duration_s: float):
     """(mean step D (S), spread s (S)) of one pulse on devices in state g0 (S): SET for a positive
     amplitude, RESET for a negative one (module docstring)."""
-    xp = _xp(g0)
+    xp = array_module(g0)
     coeffs = xp.asarray(SET_COEFFS if amplitude_V > 0 else RESET_COEFFS)[bin_index(g0)]
     c0, c1, c2, c3, c4, d0, d1, d2, d3, d4 = (coeffs[..., k] for k in range(10))
     L, V = math.log(duration_s), amplitude_V
@@ -151,7 +143,7 @@ def pulse_step(g0, amplitude_V: float, duration_s: float, zeta_device=0.0, zeta_
 
 def apply_pulse(g0, amplitude_V: float, duration_s: float, zeta_device=0.0, zeta_pulse=0.0):
     """New state (S) after one pulse (pulse_step), kept in the model's window."""
-    xp = _xp(g0, zeta_device, zeta_pulse)
+    xp = array_module(g0, zeta_device, zeta_pulse)
     step = pulse_step(g0, amplitude_V, duration_s, zeta_device, zeta_pulse)
     return xp.clip(g0 + step, MODEL_WINDOW_S[0], MODEL_WINDOW_S[1])
 

@@ -9,10 +9,13 @@ passes straight through (STE). Non-idealities, each off at 0 in ``CrossbarConfig
 
 - device-to-device variation: a fixed conductance offset per device, N(0, variation_sigma) in
   units of G_max - G_min, drawn once from ``seed`` and the layer id (same on every call);
-- read noise: an independent N(0, read_noise_sigma) conductance offset per device per read.
-  One read applies one input vector; the noise it adds to column j is
-  s sqrt(2) sigma ||x||_2 N(0, 1), drawn per output element, which has exactly the
-  distribution of per-cell, per-read noise without drawing one number per MAC;
+- read noise: the tunnel junctions' current noise (``devices.mtj``: S_I = 4 k_B T G a coth a,
+  a = e V / 2 k_B T, over the read's bandwidth 1 / (2 t_read)), independent per cell and read.
+  One read applies one input vector, row i at V_i = V_read x_i / x_fs (the DAC's amplitude); the
+  column current's variance is sum_i S_I(G_i+, V_i) + S_I(G_i-, V_i) times the bandwidth, with
+  G+ + G- = 2 G_min + (G_max - G_min) |w| / s for the programmed pair; it is drawn once per output
+  element (one Gaussian of exactly that variance, not one number per MAC) and converted to the
+  output's units by y = I s x_fs / (V_read (G_max - G_min));
 - DAC / ADC: uniform symmetric quantisers with 2^bits - 1 levels over +-full scale on the
   inputs / column outputs; values beyond full scale saturate; the gradient passes straight
   through (identity, saturated values included). Each layer's DAC and ADC have a full scale,
@@ -27,6 +30,7 @@ passes straight through (STE). Non-idealities, each off at 0 in ``CrossbarConfig
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Callable
@@ -35,17 +39,25 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from devices import mtj
+
 
 @dataclass(frozen=True)
 class CrossbarConfig:
-    """Crossbar settings (config ``system.crossbar``); sigmas relative to G_max - G_min."""
+    """Crossbar settings (config ``system.crossbar``; the read from the tile's section ``crossbar``; the
+    synapse's levels from its table). variation_sigma relative to G_max - G_min."""
 
     weight_scale: float = 1.0
     variation_sigma: float = 0.0
-    read_noise_sigma: float = 0.0
+    read_noise: bool = False      # tunnel-junction noise of every cell on every read
     dac_bits: int = 0
     adc_bits: int = 0
     seed: int = 0
+    read_voltage_V: float = 0.0   # full-scale row voltage (V)
+    read_time_s: float = 0.0      # duration of one read (s)
+    temperature_K: float = 0.0    # of the tile (K)
+    g_min_S: float = 0.0          # the synapse's lowest level (S)
+    g_range_S: float = 0.0        # G_max - G_min (S)
 
     def __post_init__(self):
         for name in ("dac_bits", "adc_bits"):
@@ -54,18 +66,31 @@ class CrossbarConfig:
                 raise ValueError(f"{name} must be 0 (off) or >= 2, got {bits}")
         if self.weight_scale <= 0:
             raise ValueError(f"weight_scale must be > 0, got {self.weight_scale}")
+        if self.read_noise:
+            for name in ("read_voltage_V", "read_time_s", "temperature_K"):
+                if not getattr(self, name) > 0:
+                    raise ValueError(f"read noise is on but {name} is {getattr(self, name)}, must be > 0")
 
     @classmethod
     def from_config(cls, crossbar: dict, seed: int = 0) -> CrossbarConfig:
-        """Build from the ``system.crossbar`` mapping; ``seed`` fixes the device variation."""
+        """Build from the ``system.crossbar`` mapping, which holds under ``read`` the tile's read_voltage_V,
+        read_time_s and temperature_K when read noise is on; ``seed`` fixes the device variation. The levels come
+        with ``with_levels``."""
+        read = crossbar.get("read") or {}
         return cls(
             weight_scale=float(crossbar["weight_scale"]),
             variation_sigma=float(crossbar["variation_sigma"]),
-            read_noise_sigma=float(crossbar["read_noise_sigma"]),
+            read_noise=bool(crossbar["read_noise"]),
             dac_bits=int(crossbar["dac_bits"]),
             adc_bits=int(crossbar["adc_bits"]),
             seed=int(seed),
+            **{k: float(read[k]) for k in ("read_voltage_V", "read_time_s", "temperature_K") if k in read},
         )
+
+    def with_levels(self, levels_S) -> CrossbarConfig:
+        """This config on the synapse of conductance levels ``levels_S`` (S)."""
+        g = np.asarray(levels_S, np.float64)
+        return dataclasses.replace(self, g_min_S=float(g.min()), g_range_S=float(g.max() - g.min()))
 
 
 MAX_BUCKETS = 1 << 16
@@ -208,16 +233,32 @@ def crossbar_apply(
     full_scale = uncalibrated() if full_scale is None else full_scale
     dac_fs = calibrate_full_scale(full_scale["dac_full_scale"], x, train)
     x = quantise(x, cfg.dac_bits, dac_fs)
-    y = linear(x, device_weight(w, levels, cfg, layer_id))
-    if cfg.read_noise_sigma > 0:
+    w_device = device_weight(w, levels, cfg, layer_id)
+    y = linear(x, w_device)
+    if cfg.read_noise:
         if key is None:
-            raise ValueError("read noise is on (read_noise_sigma > 0) but no PRNG key was given")
-        ones = jnp.ones_like(w, shape=tuple(1 if a == out_axis % w.ndim else n for a, n in enumerate(w.shape)))
-        norm = jnp.sqrt(jax.lax.stop_gradient(linear(x * x, ones)))  # ||input|| of each read
-        noise = jax.random.normal(jax.random.fold_in(key, layer_id), y.shape, y.dtype)
-        y = y + cfg.weight_scale * np.sqrt(2.0) * cfg.read_noise_sigma * norm * noise
+            raise ValueError("read noise is on but no PRNG key was given")
+        sigma = read_noise_sigma(linear, x, w_device, dac_fs, cfg)
+        y = y + sigma * jax.random.normal(jax.random.fold_in(key, layer_id), y.shape, y.dtype)
     adc_fs = calibrate_full_scale(full_scale["adc_full_scale"], y, train)
     return quantise(y, cfg.adc_bits, adc_fs), {"dac_full_scale": dac_fs, "adc_full_scale": adc_fs}
+
+
+def read_noise_sigma(linear: Callable, x: jax.Array, w_device: jax.Array, dac_full_scale: jax.Array,
+                     cfg: CrossbarConfig) -> jax.Array:
+    """Standard deviation of each output of one read (units of y) from the cells' tunnel-junction noise (module
+    docstring); x the DAC's output, w_device the programmed weights. Not differentiated."""
+    if not (cfg.g_range_S > 0 and cfg.g_min_S >= 0):
+        raise ValueError("read noise needs the synapse's levels (CrossbarConfig.with_levels), got "
+                         f"g_min_S {cfg.g_min_S}, g_range_S {cfg.g_range_S}")
+    x, w_device = jax.lax.stop_gradient(x), jax.lax.stop_gradient(w_device)
+    safe_fs = jnp.where(dac_full_scale > 0, dac_full_scale, 1.0)
+    excess = mtj.shot_excess_factor(cfg.read_voltage_V * x / safe_fs, cfg.temperature_K)
+    pair_over_range = 2 * cfg.g_min_S / cfg.g_range_S + jnp.abs(w_device) / cfg.weight_scale  # (G+ + G-) / dG
+    variance_A2 = (mtj.current_noise_density_A2_per_Hz(cfg.g_range_S, 0.0, cfg.temperature_K)
+                   * mtj.noise_bandwidth_Hz(cfg.read_time_s) * linear(excess, pair_over_range))
+    amps_to_y = cfg.weight_scale * safe_fs / (cfg.read_voltage_V * cfg.g_range_S)
+    return jnp.sqrt(jnp.maximum(variance_A2, 0.0)) * amps_to_y
 
 
 def dense(x: jax.Array, w: jax.Array) -> jax.Array:

@@ -30,6 +30,16 @@ def crossbar_dense(x, w, levels, cfg, layer_id, key=None):
 
 LEVELS_S = 1e-4 * (1.0 + np.linspace(0.0, 1.0, 8) ** 1.5)  # non-uniform, 8 levels
 U = normalised_levels(LEVELS_S)
+READ = {"read_voltage_V": 0.1, "read_time_s": 1e-9, "temperature_K": 300.0}
+E, K_B = 1.602176634e-19, 1.380649e-23  # C, J/K (2019 SI)
+
+
+def tunnel_noise_density(g, v, temperature_K):
+    """S_I = 2 e G V coth(e V / 2 k_B T) (A^2/Hz), and its limit 4 k_B T G at V = 0, written out here."""
+    v = np.abs(np.asarray(v, float))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        shot = 2 * E * g * v / np.tanh(E * v / (2 * K_B * temperature_K))
+    return np.where(v > 0, shot, 4 * K_B * temperature_K * g)
 
 
 def nearest_pair(w, scale):
@@ -47,11 +57,15 @@ def nearest_pair(w, scale):
 
 
 def test_config_from_config_and_validation():
-    cfg = CrossbarConfig.from_config(
-        {"weight_scale": 0.5, "variation_sigma": 0.1, "read_noise_sigma": 0.0, "dac_bits": 8, "adc_bits": 0},
-        seed=3,
-    )
-    assert cfg == CrossbarConfig(0.5, 0.1, 0.0, 8, 0, 3)
+    section = {"weight_scale": 0.5, "variation_sigma": 0.1, "read_noise": False, "dac_bits": 8, "adc_bits": 0}
+    assert CrossbarConfig.from_config(section, seed=3) == CrossbarConfig(0.5, 0.1, False, 8, 0, 3)
+    noisy = CrossbarConfig.from_config({**section, "read_noise": True, "read": READ}, seed=3).with_levels(LEVELS_S)
+    assert (noisy.g_min_S, noisy.g_range_S, noisy.temperature_K) == (1e-4, pytest.approx(1e-4), 300.0)
+    with pytest.raises(ValueError, match="read_time_s"):
+        CrossbarConfig.from_config({**section, "read_noise": True, "read": {**READ, "read_time_s": 0.0}})
+    without_levels = CrossbarConfig.from_config({**section, "read_noise": True, "read": READ})
+    with pytest.raises(ValueError, match="levels"):
+        crossbar_dense(jnp.ones((1, 2)), jnp.ones((2, 2)), U, without_levels, 0, key=jax.random.PRNGKey(0))
     with pytest.raises(ValueError, match="dac_bits"):
         CrossbarConfig(dac_bits=1)
     with pytest.raises(ValueError, match="adc_bits"):
@@ -113,26 +127,43 @@ def test_variation_is_fixed_per_device():
     assert abs(big.std() / (np.sqrt(2) * 0.05) - 1) < 0.02  # G+ and G- each N(0, sigma)
 
 
-def test_read_noise_statistics_and_key():
-    cfg = CrossbarConfig(weight_scale=0.5, read_noise_sigma=0.02)
-    x = jnp.asarray([[3.0, 4.0]])  # ||x|| = 5
-    w = jnp.zeros((2, 100_000))  # 10^5 reads
-    y = crossbar_dense(x, w, U, cfg, 0, key=jax.random.PRNGKey(0))
-    expected = 0.5 * np.sqrt(2) * 0.02 * 5.0
-    assert abs(float(y.std()) / expected - 1) < 0.03 and abs(float(y.mean())) < 3 * expected / 100
-    y2 = crossbar_dense(x, w, U, cfg, 0, key=jax.random.PRNGKey(1))
-    assert not np.allclose(y, y2)  # fresh noise per read
+def test_read_noise_matches_the_tunnel_junction_formula_per_column():
+    read = {**READ, "read_voltage_V": 0.5}  # e V / 2 k_B T up to 9.7: shot noise dominates, unlike Johnson's
+    cfg = CrossbarConfig(weight_scale=0.5, read_noise=True, **read).with_levels(LEVELS_S)
+    x_read = np.array([1.0, -0.5, 0.25, 0.0, 0.8, -1.0], np.float32)  # DAC full scale 1: V_i = 0.5 V x_i
+    w = np.random.default_rng(5).uniform(-0.6, 0.6, (6, 5)).astype(np.float32)
+    w[:, 0] = 0.0  # a column of devices all at G_min: Johnson and shot noise of G_min only
+    reads = 20_000
+    y = crossbar_dense(jnp.tile(jnp.asarray(x_read), (reads, 1)), jnp.asarray(w), U, cfg, 0,
+                       key=jax.random.PRNGKey(0))
+    plus, minus, realised = nearest_pair(w, 0.5)
+    g = np.sort(LEVELS_S)
+    v = 0.5 * x_read[:, None]
+    variance_A2 = ((tunnel_noise_density(g[plus], v, 300.0) + tunnel_noise_density(g[minus], v, 300.0)).sum(0)
+                   / (2 * 1e-9))
+    expected = np.sqrt(variance_A2) * 0.5 * 1.0 / (0.5 * (g[-1] - g[0]))  # amperes -> units of y
+    np.testing.assert_allclose(np.asarray(y).std(0), expected, rtol=0.03)
+    np.testing.assert_allclose(np.asarray(y).mean(0), x_read @ realised, atol=3 * expected.max() / np.sqrt(reads))
+    assert 0.002 < expected.min() < expected.max() < 0.05  # the noise is there, and small beside y ~ 0.1-1
+    johnson_only = np.sqrt((4 * K_B * 300.0 * (g[plus] + g[minus])).sum(0) / 2e-9) * 0.5 / (0.5 * (g[-1] - g[0]))
+    assert (expected > 1.5 * johnson_only).all()  # the voltage dependence is what the 3 % tests
+    y2 = crossbar_dense(jnp.asarray(x_read[None]), jnp.asarray(w), U, cfg, 0, key=jax.random.PRNGKey(1))
+    assert not np.allclose(y[:1], y2)  # fresh noise per read
     with pytest.raises(ValueError, match="key"):
-        crossbar_dense(x, w, U, cfg, 0)
+        crossbar_dense(jnp.asarray(x_read[None]), jnp.asarray(w), U, cfg, 0)
 
 
-def test_read_noise_of_conv_scales_with_patch_norm():
-    cfg = CrossbarConfig(read_noise_sigma=0.1)
-    x = jnp.zeros((1, 7, 7, 1)).at[0, 5, 5, 0].set(2.0)  # a single non-zero pixel
-    w = jnp.zeros((3, 3, 1, 4000))
+def test_read_noise_of_conv_counts_every_cell_of_the_patch():
+    """Zero inputs still add the cells' Johnson noise 4 k_B T G; the row at full scale adds shot noise."""
+    cfg = CrossbarConfig(read_noise=True, **READ).with_levels(LEVELS_S)
+    x = jnp.zeros((1, 7, 7, 1)).at[0, 5, 5, 0].set(2.0)  # one pixel: DAC full scale 2, its row at 0.1 V
+    w = jnp.zeros((3, 3, 1, 4000))  # every device at G_min
     y, _ = crossbar_apply(conv, x, w, U, cfg, 0, key=jax.random.PRNGKey(0))
-    assert float(jnp.abs(y[0, 0, 0]).max()) == 0.0  # patch without the pixel: ||x|| = 0
-    assert abs(float(y[0, 3, 3].std()) / (np.sqrt(2) * 0.1 * 2.0) - 1) < 0.05
+    g_min, to_y = LEVELS_S[0], 1.0 * 2.0 / (0.1 * (LEVELS_S[-1] - LEVELS_S[0]))
+    johnson = 2 * 9 * tunnel_noise_density(g_min, 0.0, 300.0)  # 9 rows of G+ and G- at 0 V
+    assert abs(float(y[0, 0, 0].std()) / (np.sqrt(johnson / 2e-9) * to_y) - 1) < 0.05
+    with_pixel = johnson + 2 * (tunnel_noise_density(g_min, 0.1, 300.0) - tunnel_noise_density(g_min, 0.0, 300.0))
+    assert abs(float(y[0, 3, 3].std()) / (np.sqrt(with_pixel / 2e-9) * to_y) - 1) < 0.05
 
 
 def test_dac_adc_quantisation():
@@ -182,7 +213,7 @@ def test_conv_on_crossbar_equals_float_conv_with_realised_weights():
 
 
 def test_jit_and_vmap():
-    cfg = CrossbarConfig(read_noise_sigma=0.01, variation_sigma=0.01)
+    cfg = CrossbarConfig(read_noise=True, variation_sigma=0.01, **READ).with_levels(LEVELS_S)
     xs = jnp.asarray(np.random.default_rng(4).normal(size=(3, 4, 5)), jnp.float32)
     w = jnp.full((5, 2), 0.3)
     keys = jax.random.split(jax.random.PRNGKey(0), 3)

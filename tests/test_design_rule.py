@@ -5,7 +5,7 @@ import pytest
 from devices import crossbar
 from devices.params import CrossbarParams
 
-RULE = CrossbarParams.from_config({"tile_rows": 128, "tile_columns": 128, "read_voltage_V": 0.1, "read_time_s": 1e-9,
+RULE = CrossbarParams.from_config({"tile_rows": 128, "tile_columns": 128, "read_voltage_V": 0.1, "read_time_s": 1e-9, "temperature_K": 300.0,
                                    "max_ir_drop_fraction": 0.1,
                                    "wire": {"width_m": 100e-9, "aspect_ratio": 1.7, "resistivity_ohm_m": 2.37e-8}})
 

@@ -34,7 +34,7 @@ VCMA_CONTRACT = {  # the VCMA MTJ tables of the vcma_device rule (tests/test_vcm
 DW = {"track": {"length_m": 256e-9, "width_m": 32e-9}, "heavy_metal": {"resistivity_ohm_m": 2e-7, "thickness_m": 5e-9},
       "read": {"voltage_V": 0.1, "time_s": 1e-9}}
 J = np.linspace(-4e11, 4e11, 9)
-CROSSBAR = {"tile_rows": 4, "tile_columns": 4, "read_voltage_V": 0.1, "read_time_s": 1e-9, "max_ir_drop_fraction": 0.1,
+CROSSBAR = {"tile_rows": 4, "tile_columns": 4, "read_voltage_V": 0.1, "read_time_s": 1e-9, "temperature_K": 300.0, "max_ir_drop_fraction": 0.1,
             "wire": {"width_m": 100e-9, "aspect_ratio": 1.7, "resistivity_ohm_m": 2.37e-8}}
 GEOMETRY = {"length_m": 200e-9, "mtj_area_m2": 4 * np.pi * 1e-16, "pitch_m": 40e-9, "n_rows": 2, "n_cols": 2}
 

@@ -19,7 +19,10 @@ def training_setup(wildcards):
     system["epochs"] = {wildcards.dataset: config["system"]["epochs"][wildcards.dataset]}
     setup = {"dataset": wildcards.dataset, "variant": wildcards.variant, "seed": config["seed"], "system": system}
     if wildcards.variant != "float":
-        system["crossbar"] = config["system"]["crossbar"]
+        system["crossbar"] = dict(config["system"]["crossbar"])
+        if system["crossbar"]["read_noise"]:  # the tile's read sets the noise (only then: no retraining without it)
+            system["crossbar"]["read"] = {k: config["crossbar"][k] for k in ("read_voltage_V", "read_time_s",
+                                                                             "temperature_K")}
         setup["network_lrelu_curvature_ratio"] = config["dw_activation"]["network_lrelu_curvature_ratio"]
     return stable(setup)
 
