@@ -12,8 +12,18 @@ line (the synapse's longer side), w the wire width, AR its aspect ratio. The rul
 crossbar.max_ir_drop_fraction for N = max(tile_rows, tile_columns). It is evaluated before any job from
 the parallel-state conductance of the readout (an upper bound of every level: workflow/config_check.py)
 and in the tables stage from the measured G_max (devices/tables.py), whose figures go into the sidecar.
+
+The tile's IR drop itself (`solve_tile`): rows driven at one end, columns summed into a virtual ground at
+the other, a wire segment r between neighbouring cells and between a line's end and its first cell;
+Kirchhoff's current law at every node of both line networks, solved exactly. `attenuation` gives the
+voltage each cell keeps, as a fraction of its row's, with every cell at one conductance and every row at
+full scale: the design rule's worst case (G_max), which the network applies as a static gain per cell.
 """
 from __future__ import annotations
+
+import numpy as np
+from scipy import sparse
+from scipy.sparse import linalg
 
 from devices.mtj import UM2
 from devices.params import CrossbarParams
@@ -64,3 +74,47 @@ def check(crossbar: CrossbarParams, G_max_S: float, cell_pitch_m: float, mtj_are
             f"{figures['wire_resistance_per_cell_ohm']:.3g} ohm per cell); RA must be >= {min_ra:.3g} ohm um^2 "
             f"or crossbar.tile_rows / tile_columns smaller")
     return figures
+
+
+def solve_tile(conductance_S: np.ndarray, row_voltages_V: np.ndarray, wire_ohm: float) -> tuple[np.ndarray, np.ndarray]:
+    """(column currents (M,) (A), voltage across each cell (N, M) (V)) of a tile of cells G (N rows x M columns)
+    whose row i is driven at V_i at the end before column 0 and whose columns flow into a virtual ground past row
+    N - 1; wire_ohm > 0 is the line resistance between neighbouring cells and between a line's end and its first
+    cell. Unknowns: the row-line node u_ij and the column-line node v_ij at each cell."""
+    g = np.asarray(conductance_S, np.float64)
+    n, m = g.shape
+    v_in = np.asarray(row_voltages_V, np.float64)
+    if v_in.shape != (n,) or not wire_ohm > 0:
+        raise ValueError(f"need {n} row voltages and wire_ohm > 0, got shape {v_in.shape} and {wire_ohm}")
+    y = 1.0 / wire_ohm
+    u = np.arange(n * m).reshape(n, m)     # index of u_ij
+    v = u + n * m                          # index of v_ij
+    rows, cols, vals = [], [], []
+
+    def add(i, j, value):
+        rows.append(i.ravel()), cols.append(j.ravel()), vals.append(np.broadcast_to(value, i.shape).ravel())
+
+    # row nodes: segment to the left (to the driver for j = 0), to the right (none after the last), cell to v
+    add(u, u, y + np.where(np.arange(m) < m - 1, y, 0.0)[None, :] + g)
+    add(u[:, 1:], u[:, :-1], -y)
+    add(u[:, :-1], u[:, 1:], -y)
+    add(u, v, -g)
+    # column nodes: segment up (none above row 0), down (to ground past the last row), cell to u
+    add(v, v, y + np.where(np.arange(n) > 0, y, 0.0)[:, None] + g)
+    add(v[1:, :], v[:-1, :], -y)
+    add(v[:-1, :], v[1:, :], -y)
+    add(v, u, -g)
+    matrix = sparse.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
+                               shape=(2 * n * m, 2 * n * m))
+    rhs = np.zeros(2 * n * m)
+    rhs[u[:, 0]] = y * v_in
+    nodes = linalg.spsolve(matrix.tocsc(), rhs)
+    row_nodes, column_nodes = nodes[u], nodes[v]
+    return column_nodes[-1, :] * y, row_nodes - column_nodes
+
+
+def attenuation(tile_rows: int, tile_columns: int, conductance_S: float, wire_ohm: float) -> np.ndarray:
+    """Voltage across each cell over its row's voltage (tile_rows, tile_columns), every cell at conductance_S (S)
+    and every row at the same voltage (the circuit is linear: any voltage gives the same fractions)."""
+    g = np.full((tile_rows, tile_columns), float(conductance_S))
+    return solve_tile(g, np.ones(tile_rows), wire_ohm)[1]

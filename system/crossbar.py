@@ -16,6 +16,12 @@ passes straight through (STE). Non-idealities, each off at 0 in ``CrossbarConfig
   G+ + G- = 2 G_min + (G_max - G_min) |w| / s for the programmed pair; it is drawn once per output
   element (one Gaussian of exactly that variance, not one number per MAC) and converted to the
   output's units by y = I s x_fs / (V_read (G_max - G_min));
+- IR drop: the tile's line resistance lowers the voltage each cell sees (``devices.crossbar``); a static
+  gain per device, the voltage it keeps with every cell of its tile at G_max and every row at full
+  scale (the design rule's worst case, solved exactly once per tile size), at row (ravel index of the
+  weight's other axes) mod tile_rows and device columns 2c, 2c + 1 mod tile_columns; a weight's gain
+  is its pair's mean. Drops that depend on each read's inputs and the programmed states are not
+  modelled (with them a read would need a circuit solve);
 - DAC / ADC: uniform symmetric quantisers with 2^bits - 1 levels over +-full scale on the
   inputs / column outputs; values beyond full scale saturate; the gradient passes straight
   through (identity, saturated values included). Each layer's DAC and ADC have a full scale,
@@ -39,7 +45,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from devices import mtj
+from devices import crossbar, mtj
 
 
 @dataclass(frozen=True)
@@ -50,14 +56,18 @@ class CrossbarConfig:
     weight_scale: float = 1.0
     variation_sigma: float = 0.0
     read_noise: bool = False      # tunnel-junction noise of every cell on every read
+    ir_drop: bool = False         # static IR-drop gain of each device from its place in the tile
     dac_bits: int = 0
     adc_bits: int = 0
     seed: int = 0
     read_voltage_V: float = 0.0   # full-scale row voltage (V)
     read_time_s: float = 0.0      # duration of one read (s)
     temperature_K: float = 0.0    # of the tile (K)
+    tile_rows: int = 0            # cells on a bit line
+    tile_columns: int = 0         # device columns (two per weight)
     g_min_S: float = 0.0          # the synapse's lowest level (S)
     g_range_S: float = 0.0        # G_max - G_min (S)
+    wire_ohm: float = 0.0         # line resistance of one cell pitch (ohm)
 
     def __post_init__(self):
         for name in ("dac_bits", "adc_bits"):
@@ -70,27 +80,35 @@ class CrossbarConfig:
             for name in ("read_voltage_V", "read_time_s", "temperature_K"):
                 if not getattr(self, name) > 0:
                     raise ValueError(f"read noise is on but {name} is {getattr(self, name)}, must be > 0")
+        if self.ir_drop:
+            for name in ("tile_rows", "tile_columns"):
+                if not getattr(self, name) > 0:
+                    raise ValueError(f"IR drop is on but {name} is {getattr(self, name)}, must be > 0")
 
     @classmethod
     def from_config(cls, crossbar: dict, seed: int = 0) -> CrossbarConfig:
-        """Build from the ``system.crossbar`` mapping, which holds under ``read`` the tile's read_voltage_V,
-        read_time_s and temperature_K when read noise is on; ``seed`` fixes the device variation. The levels come
-        with ``with_levels``."""
-        read = crossbar.get("read") or {}
+        """Build from the ``system.crossbar`` mapping, which holds under ``tile`` the tile's read_voltage_V,
+        read_time_s, temperature_K, tile_rows and tile_columns when read noise or IR drop is on; ``seed`` fixes the
+        device variation. The synapse's figures come with ``with_synapse``."""
+        tile = crossbar.get("tile") or {}
         return cls(
             weight_scale=float(crossbar["weight_scale"]),
             variation_sigma=float(crossbar["variation_sigma"]),
             read_noise=bool(crossbar["read_noise"]),
+            ir_drop=bool(crossbar["ir_drop"]),
             dac_bits=int(crossbar["dac_bits"]),
             adc_bits=int(crossbar["adc_bits"]),
             seed=int(seed),
-            **{k: float(read[k]) for k in ("read_voltage_V", "read_time_s", "temperature_K") if k in read},
+            **{k: float(tile[k]) for k in ("read_voltage_V", "read_time_s", "temperature_K") if k in tile},
+            **{k: int(tile[k]) for k in ("tile_rows", "tile_columns") if k in tile},
         )
 
-    def with_levels(self, levels_S) -> CrossbarConfig:
-        """This config on the synapse of conductance levels ``levels_S`` (S)."""
+    def with_synapse(self, levels_S, wire_ohm: float = 0.0) -> CrossbarConfig:
+        """This config on the synapse of conductance levels ``levels_S`` (S) and line resistance ``wire_ohm`` per
+        cell pitch (ohm)."""
         g = np.asarray(levels_S, np.float64)
-        return dataclasses.replace(self, g_min_S=float(g.min()), g_range_S=float(g.max() - g.min()))
+        return dataclasses.replace(self, g_min_S=float(g.min()), g_range_S=float(g.max() - g.min()),
+                                   wire_ohm=float(wire_ohm))
 
 
 MAX_BUCKETS = 1 << 16
@@ -192,13 +210,32 @@ def input_amplitude(x: jax.Array, bits: int, full_scale: jax.Array) -> jax.Array
     return jnp.where(full_scale > 0, jnp.clip(quantise(x, bits, full_scale) / safe, -1.0, 1.0), 0.0)
 
 
-def device_weight(w: jax.Array, levels: np.ndarray, cfg: CrossbarConfig, layer_id: int) -> jax.Array:
-    """Effective weight of the programmed pair (+ fixed variation), STE gradient w.r.t. w."""
+def device_weight(w: jax.Array, levels: np.ndarray, cfg: CrossbarConfig, layer_id: int,
+                  out_axis: int = -1) -> jax.Array:
+    """Effective weight of the programmed pair (+ fixed variation, x IR-drop gain), STE gradient w.r.t. w."""
     realised = snap_weights(w, levels, cfg.weight_scale)
     if cfg.variation_sigma > 0:
         offset = variation_offset(cfg.seed, layer_id, tuple(w.shape), cfg.variation_sigma)
         realised = realised + cfg.weight_scale * offset.astype(w.dtype)
+    if cfg.ir_drop:
+        if not (cfg.wire_ohm > 0 and cfg.g_range_S > 0):
+            raise ValueError("IR drop needs the synapse's levels and wire resistance (CrossbarConfig.with_synapse), "
+                             f"got g_range_S {cfg.g_range_S}, wire_ohm {cfg.wire_ohm}")
+        realised = realised * ir_drop_gain(tuple(w.shape), out_axis % w.ndim, cfg.tile_rows, cfg.tile_columns,
+                                           cfg.g_min_S + cfg.g_range_S, cfg.wire_ohm)
     return w + jax.lax.stop_gradient(realised - w)
+
+
+@lru_cache(maxsize=64)
+def ir_drop_gain(shape: tuple, out_axis: int, tile_rows: int, tile_columns: int, g_max_S: float,
+                 wire_ohm: float) -> np.ndarray:
+    """IR-drop gain (1) of each weight of ``shape`` (module docstring), float32, a constant under jit."""
+    a = crossbar.attenuation(tile_rows, tile_columns, g_max_S, wire_ohm)
+    moved = np.moveaxis(np.empty(shape, np.int8), out_axis, -1).shape
+    rows = np.arange(int(np.prod(moved[:-1]))) % tile_rows
+    columns = np.arange(moved[-1])
+    gain = 0.5 * (a[np.ix_(rows, 2 * columns % tile_columns)] + a[np.ix_(rows, (2 * columns + 1) % tile_columns)])
+    return np.moveaxis(gain.reshape(moved), -1, out_axis).astype(np.float32)
 
 
 @lru_cache(maxsize=64)
@@ -233,7 +270,7 @@ def crossbar_apply(
     full_scale = uncalibrated() if full_scale is None else full_scale
     dac_fs = calibrate_full_scale(full_scale["dac_full_scale"], x, train)
     x = quantise(x, cfg.dac_bits, dac_fs)
-    w_device = device_weight(w, levels, cfg, layer_id)
+    w_device = device_weight(w, levels, cfg, layer_id, out_axis)
     y = linear(x, w_device)
     if cfg.read_noise:
         if key is None:
@@ -249,7 +286,7 @@ def read_noise_sigma(linear: Callable, x: jax.Array, w_device: jax.Array, dac_fu
     """Standard deviation of each output of one read (units of y) from the cells' tunnel-junction noise (module
     docstring); x the DAC's output, w_device the programmed weights. Not differentiated."""
     if not (cfg.g_range_S > 0 and cfg.g_min_S >= 0):
-        raise ValueError("read noise needs the synapse's levels (CrossbarConfig.with_levels), got "
+        raise ValueError("read noise needs the synapse's levels (CrossbarConfig.with_synapse), got "
                          f"g_min_S {cfg.g_min_S}, g_range_S {cfg.g_range_S}")
     x, w_device = jax.lax.stop_gradient(x), jax.lax.stop_gradient(w_device)
     safe_fs = jnp.where(dac_full_scale > 0, dac_full_scale, 1.0)

@@ -33,6 +33,8 @@ class DeviceTables:
         (activation_energy column threshold).
     relu_bias_energy_J: extra Joule energy per ReLU activation of that bias input (J)
         (activation_energy column bias_energy_J).
+    wire_ohm_per_cell: line resistance of one cell pitch of the synapse's tile (ohm; the levels' sidecar,
+        fitted.crossbar_design_rule.wire_resistance_per_cell_ohm).
     """
 
     levels_S: np.ndarray
@@ -46,6 +48,7 @@ class DeviceTables:
     sidecars: dict
     relu_threshold: float = 0.0
     relu_bias_energy_J: float = 0.0
+    wire_ohm_per_cell: float = 0.0
 
 
 def _select_ratio(frame: pd.DataFrame, device: str, ratio: float | None, path: Path) -> pd.DataFrame:
@@ -126,4 +129,14 @@ def load_device_tables(tables_dir: Path, lrelu_curvature_ratio: float) -> Device
         },
         relu_threshold=float(relu_energy["threshold"]),
         relu_bias_energy_J=float(relu_energy["bias_energy_J"]),
+        wire_ohm_per_cell=_wire_ohm(levels_meta, tables_dir),
     )
+
+
+def _wire_ohm(levels_meta: dict, tables_dir: Path) -> float:
+    """The levels sidecar's line resistance per cell (ohm), written with the crossbar design rule."""
+    try:
+        return float(levels_meta["fitted"]["crossbar_design_rule"]["wire_resistance_per_cell_ohm"])
+    except (KeyError, TypeError) as err:
+        raise TableError(f"{tables_dir / 'synapse_levels.json'}: fitted.crossbar_design_rule."
+                         f"wire_resistance_per_cell_ohm missing ({err})") from None

@@ -7,6 +7,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+from devices import crossbar as tile
 from system.crossbar import (
     CrossbarConfig,
     calibrate_full_scale,
@@ -14,6 +15,7 @@ from system.crossbar import (
     crossbar_apply,
     dense,
     input_amplitude,
+    ir_drop_gain,
     fast_searchsorted,
     level_indices,
     level_transitions,
@@ -57,13 +59,14 @@ def nearest_pair(w, scale):
 
 
 def test_config_from_config_and_validation():
-    section = {"weight_scale": 0.5, "variation_sigma": 0.1, "read_noise": False, "dac_bits": 8, "adc_bits": 0}
-    assert CrossbarConfig.from_config(section, seed=3) == CrossbarConfig(0.5, 0.1, False, 8, 0, 3)
-    noisy = CrossbarConfig.from_config({**section, "read_noise": True, "read": READ}, seed=3).with_levels(LEVELS_S)
+    section = {"weight_scale": 0.5, "variation_sigma": 0.1, "read_noise": False, "ir_drop": False, "dac_bits": 8,
+               "adc_bits": 0}
+    assert CrossbarConfig.from_config(section, seed=3) == CrossbarConfig(0.5, 0.1, False, False, 8, 0, 3)
+    noisy = CrossbarConfig.from_config({**section, "read_noise": True, "tile": READ}, seed=3).with_synapse(LEVELS_S)
     assert (noisy.g_min_S, noisy.g_range_S, noisy.temperature_K) == (1e-4, pytest.approx(1e-4), 300.0)
     with pytest.raises(ValueError, match="read_time_s"):
-        CrossbarConfig.from_config({**section, "read_noise": True, "read": {**READ, "read_time_s": 0.0}})
-    without_levels = CrossbarConfig.from_config({**section, "read_noise": True, "read": READ})
+        CrossbarConfig.from_config({**section, "read_noise": True, "tile": {**READ, "read_time_s": 0.0}})
+    without_levels = CrossbarConfig.from_config({**section, "read_noise": True, "tile": READ})
     with pytest.raises(ValueError, match="levels"):
         crossbar_dense(jnp.ones((1, 2)), jnp.ones((2, 2)), U, without_levels, 0, key=jax.random.PRNGKey(0))
     with pytest.raises(ValueError, match="dac_bits"):
@@ -129,7 +132,7 @@ def test_variation_is_fixed_per_device():
 
 def test_read_noise_matches_the_tunnel_junction_formula_per_column():
     read = {**READ, "read_voltage_V": 0.5}  # e V / 2 k_B T up to 9.7: shot noise dominates, unlike Johnson's
-    cfg = CrossbarConfig(weight_scale=0.5, read_noise=True, **read).with_levels(LEVELS_S)
+    cfg = CrossbarConfig(weight_scale=0.5, read_noise=True, **read).with_synapse(LEVELS_S)
     x_read = np.array([1.0, -0.5, 0.25, 0.0, 0.8, -1.0], np.float32)  # DAC full scale 1: V_i = 0.5 V x_i
     w = np.random.default_rng(5).uniform(-0.6, 0.6, (6, 5)).astype(np.float32)
     w[:, 0] = 0.0  # a column of devices all at G_min: Johnson and shot noise of G_min only
@@ -155,7 +158,7 @@ def test_read_noise_matches_the_tunnel_junction_formula_per_column():
 
 def test_read_noise_of_conv_counts_every_cell_of_the_patch():
     """Zero inputs still add the cells' Johnson noise 4 k_B T G; the row at full scale adds shot noise."""
-    cfg = CrossbarConfig(read_noise=True, **READ).with_levels(LEVELS_S)
+    cfg = CrossbarConfig(read_noise=True, **READ).with_synapse(LEVELS_S)
     x = jnp.zeros((1, 7, 7, 1)).at[0, 5, 5, 0].set(2.0)  # one pixel: DAC full scale 2, its row at 0.1 V
     w = jnp.zeros((3, 3, 1, 4000))  # every device at G_min
     y, _ = crossbar_apply(conv, x, w, U, cfg, 0, key=jax.random.PRNGKey(0))
@@ -164,6 +167,26 @@ def test_read_noise_of_conv_counts_every_cell_of_the_patch():
     assert abs(float(y[0, 0, 0].std()) / (np.sqrt(johnson / 2e-9) * to_y) - 1) < 0.05
     with_pixel = johnson + 2 * (tunnel_noise_density(g_min, 0.1, 300.0) - tunnel_noise_density(g_min, 0.0, 300.0))
     assert abs(float(y[0, 3, 3].std()) / (np.sqrt(with_pixel / 2e-9) * to_y) - 1) < 0.05
+
+
+def test_ir_drop_gain_by_place_in_the_tile():
+    """Weight (k, c) of a 6 x 3 dense layer on 4 x 4 tiles sits on row k mod 4 and device columns 2c, 2c + 1
+    mod 4; it keeps the mean of their voltage fractions from the tile's nodal solution at G_max."""
+    cfg = CrossbarConfig(ir_drop=True, tile_rows=4, tile_columns=4).with_synapse(LEVELS_S, wire_ohm=20.0)
+    a = tile.attenuation(4, 4, LEVELS_S.max(), 20.0)
+    w = jnp.full((6, 3), float(U[5]))
+    expected = np.array([[U[5] * (a[k % 4, 2 * c % 4] + a[k % 4, (2 * c + 1) % 4]) / 2 for c in range(3)]
+                         for k in range(6)])
+    np.testing.assert_allclose(crossbar_dense(jnp.eye(6), w, U, cfg, 0), expected, rtol=1e-6)
+    assert 0.9 < expected.min() / U[5] < 0.98  # r G = 20 ohm x 2e-4 S: a few per cent
+    grad = jax.grad(lambda w: crossbar_dense(jnp.eye(6), w, U, cfg, 0).sum())(w)
+    np.testing.assert_allclose(grad, 1.0)  # straight through
+    conv_gain = ir_drop_gain((2, 2, 3, 5), 3, 4, 4, float(LEVELS_S.max()), 20.0)  # HWIO, rows over (h, w, i)
+    assert conv_gain[1, 0, 2, 4] == pytest.approx((a[(6 + 2) % 4, 8 % 4] + a[(6 + 2) % 4, 9 % 4]) / 2, rel=1e-6)
+    deconv_gain = ir_drop_gain((2, 2, 5, 3), 2, 4, 4, float(LEVELS_S.max()), 20.0)  # columns on axis 2
+    assert deconv_gain[1, 0, 4, 2] == pytest.approx(conv_gain[1, 0, 2, 4], rel=1e-6)
+    with pytest.raises(ValueError, match="wire"):
+        crossbar_dense(jnp.eye(6), w, U, CrossbarConfig(ir_drop=True, tile_rows=4, tile_columns=4), 0)
 
 
 def test_dac_adc_quantisation():
@@ -213,7 +236,7 @@ def test_conv_on_crossbar_equals_float_conv_with_realised_weights():
 
 
 def test_jit_and_vmap():
-    cfg = CrossbarConfig(read_noise=True, variation_sigma=0.01, **READ).with_levels(LEVELS_S)
+    cfg = CrossbarConfig(read_noise=True, variation_sigma=0.01, **READ).with_synapse(LEVELS_S)
     xs = jnp.asarray(np.random.default_rng(4).normal(size=(3, 4, 5)), jnp.float32)
     w = jnp.full((5, 2), 0.3)
     keys = jax.random.split(jax.random.PRNGKey(0), 3)

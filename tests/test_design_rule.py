@@ -1,12 +1,13 @@
-"""The crossbar design rule: IR drop of a line of cells, by hand and against a nodal solution of the ladder."""
+"""The crossbar design rule: IR drop of a line of cells, by hand and against a nodal solution of the ladder; the
+tile's nodal solution against 4 x 4 networks solved by hand."""
 import numpy as np
 import pytest
 
 from devices import crossbar
 from devices.params import CrossbarParams
 
-RULE = CrossbarParams.from_config({"tile_rows": 128, "tile_columns": 128, "read_voltage_V": 0.1, "read_time_s": 1e-9, "temperature_K": 300.0,
-                                   "max_ir_drop_fraction": 0.1,
+RULE = CrossbarParams.from_config({"tile_rows": 128, "tile_columns": 128, "read_voltage_V": 0.1, "read_time_s": 1e-9,
+                                   "temperature_K": 300.0, "max_ir_drop_fraction": 0.1,
                                    "wire": {"width_m": 100e-9, "aspect_ratio": 1.7, "resistivity_ohm_m": 2.37e-8}})
 
 
@@ -51,3 +52,46 @@ def test_broken_rule_is_one_line_naming_the_keys():
     message = str(error.value)
     assert "\n" not in message and message.startswith("synapse.mtj.RA_ohm_um2:")
     assert "crossbar.max_ir_drop_fraction" in message and "crossbar.tile_rows" in message
+
+
+@pytest.mark.parametrize("i", range(4))
+@pytest.mark.parametrize("j", range(4))
+def test_tile_with_one_cell_is_a_series_circuit(i, j):
+    """4 x 4 tile, only cell (i, j) conducting: V_i drives j + 1 row segments, the cell and 4 - i column segments
+    in series; every other column carries nothing."""
+    g = np.zeros((4, 4))
+    g[i, j] = 50e-6
+    volts = np.array([0.1, -0.2, 0.3, 0.05])
+    currents, across = crossbar.solve_tile(g, volts, 80.0)
+    by_hand = volts[i] / ((j + 1) * 80.0 + 1 / 50e-6 + (4 - i) * 80.0)
+    assert currents[j] == pytest.approx(by_hand, rel=1e-10)
+    assert np.abs(np.delete(currents, j)).max() < 1e-15
+    assert across[i, j] == pytest.approx(by_hand / 50e-6, rel=1e-10)
+
+
+def test_tile_conserves_current_and_power():
+    rng = np.random.default_rng(0)
+    g = rng.uniform(5e-6, 100e-6, (4, 4))
+    volts = rng.uniform(-0.1, 0.1, 4)
+    currents, across = crossbar.solve_tile(g, volts, 300.0)
+    cell = g * across
+    assert currents.sum() == pytest.approx(cell.sum(), rel=1e-10)  # every cell's current reaches a column end
+    np.testing.assert_allclose(currents, cell.sum(0), rtol=1e-10)
+    row_current = cell.sum(1)  # drawn from each driver
+    row_segments = np.cumsum(cell[:, ::-1], axis=1)[:, ::-1]  # segment before cell j carries cells j..3
+    column_segments = np.cumsum(cell, axis=0)  # segment after row i carries rows 0..i
+    dissipated = (g * across ** 2).sum() + 300.0 * ((row_segments ** 2).sum() + (column_segments ** 2).sum())
+    assert float(volts @ row_current) == pytest.approx(dissipated, rel=1e-10)
+
+
+def test_attenuation_to_first_order_and_without_wires():
+    """Uniform 4 x 4 tile: cell (i, j) loses r G V [sum_{n<=j} (4 - n) + sum_{n>=i} (n + 1)] to first order
+    (the row segments before it carry the cells from theirs on, the column segments after it the rows above)."""
+    r, g = 1.0, 1e-4  # r G = 1e-4
+    first = np.array([[1 - r * g * (sum(4 - n for n in range(j + 1)) + sum(n + 1 for n in range(i, 4)))
+                       for j in range(4)] for i in range(4)])
+    a = crossbar.attenuation(4, 4, g, r)
+    np.testing.assert_allclose(a, first, atol=(r * g * 20) ** 2)
+    assert a[0, 3] == a.min() and a[3, 0] == a.max()  # far end of the first row, first cell of the last row
+    currents, _ = crossbar.solve_tile(np.full((4, 4), g), np.full(4, 0.1), 1e-9)  # wires ~ 0: I = G^T V
+    np.testing.assert_allclose(currents, 4 * 0.1 * g, rtol=1e-8)

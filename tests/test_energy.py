@@ -28,13 +28,13 @@ from system.energy import (
 )
 from pipeline import io
 from tests.test_dcgan import TINY  # the 8x8 DCGAN of the DCGAN tests
-from pipeline.table_contract import TableError
+from pipeline.table_contract import TableError, read_table
 from pipeline.table_contract import write_table as contract_write_table
 from system.tables import load_device_tables
 
 
-def write_table(directory, name, frame):
-    contract_write_table(directory, name, frame, fitted={}, engine="test", engine_version="0",
+def write_table(directory, name, frame, fitted=None):
+    contract_write_table(directory, name, frame, fitted=fitted or {}, engine="test", engine_version="0",
                          provenance={"engine": "test"})
 
 
@@ -43,7 +43,8 @@ def write_tables(directory, relu_threshold=0.0, relu_bias_energy_J=0.0):
     g = np.array([4e-4, 1e-4, 2e-4])
     write_table(directory, "synapse_levels", pd.DataFrame({
         "level": [2, 0, 1], "n_skyrmions": [2, 0, 1], "mz_mean": [0.5, 1.0, 0.8], "conductance_S": g,
-        "resistance_ohm": 1 / g, "conductance_std_S": [1e-6] * 3}))
+        "resistance_ohm": 1 / g, "conductance_std_S": [1e-6] * 3}),
+        fitted={"crossbar_design_rule": {"wire_resistance_per_cell_ohm": 0.95}})
     write_table(directory, "synapse_update", pd.DataFrame({
         "direction": ["potentiation", "potentiation", "depression", "depression"],
         "from_level": [0, 1, 2, 1], "to_level": [1, 2, 1, 0], "current_density_A_m2": [4e11] * 4,
@@ -70,6 +71,7 @@ def test_load_device_tables(tmp_path):
     assert t.activation_energy_J == {"relu": 3e-13, "lrelu": 5e-13}
     assert t.update_energy_J == pytest.approx({"potentiation": 2e-15, "depression": 2e-15})
     assert t.sidecars["activation_energy"]["provenance"] == {"engine": "test"}
+    assert t.wire_ohm_per_cell == 0.95
     np.testing.assert_allclose(load_device_tables(tmp_path, 10.0).lrelu_y, [-0.1, -0.05, 0, 0.5, 1])
 
 
@@ -95,6 +97,10 @@ def test_table_errors_name_the_file(tmp_path):
         load_device_tables(tmp_path, 5.0)
     (tmp_path / "synapse_levels.parquet").unlink()
     with pytest.raises(TableError, match="synapse_levels.parquet"):
+        load_device_tables(tmp_path, 5.0)
+    write_tables(tmp_path)
+    write_table(tmp_path, "synapse_levels", read_table(tmp_path, "synapse_levels")[0])  # no design rule figures
+    with pytest.raises(TableError, match=r"synapse_levels.json: fitted.crossbar_design_rule.wire_resistance_per_cell"):
         load_device_tables(tmp_path, 5.0)
     write_tables(tmp_path)
     io.write_json(tmp_path / "activation_energy.json", {"units": {}})

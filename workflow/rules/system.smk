@@ -20,9 +20,10 @@ def training_setup(wildcards):
     setup = {"dataset": wildcards.dataset, "variant": wildcards.variant, "seed": config["seed"], "system": system}
     if wildcards.variant != "float":
         system["crossbar"] = dict(config["system"]["crossbar"])
-        if system["crossbar"]["read_noise"]:  # the tile's read sets the noise (only then: no retraining without it)
-            system["crossbar"]["read"] = {k: config["crossbar"][k] for k in ("read_voltage_V", "read_time_s",
-                                                                             "temperature_K")}
+        if system["crossbar"]["read_noise"] or system["crossbar"]["ir_drop"]:  # the tile's figures, only then
+            system["crossbar"]["tile"] = {k: config["crossbar"][k] for k in ("read_voltage_V", "read_time_s",
+                                                                             "temperature_K", "tile_rows",
+                                                                             "tile_columns")}
         setup["network_lrelu_curvature_ratio"] = config["dw_activation"]["network_lrelu_curvature_ratio"]
     return stable(setup)
 
