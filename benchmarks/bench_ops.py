@@ -49,7 +49,7 @@ def synthetic_tables() -> DeviceTables:
     """64 slightly non-uniform levels; DW ReLU / Leaky ReLU (leak 0.2) curves of 41 points."""
     levels = 1e-4 * (1.0 + np.linspace(0.0, 1.0, 64) ** 1.2)
     x = np.linspace(-1.0, 1.0, 41)
-    return DeviceTables(levels, x, np.maximum(x, 0.0), x, np.where(x > 0, x, 0.2 * x), 5.0,
+    return DeviceTables(levels, np.zeros(len(levels)), x, np.maximum(x, 0.0), x, np.where(x > 0, x, 0.2 * x), 5.0,
                         {"relu": 1e-13, "lrelu": 1e-13}, {"potentiation": 1e-15, "depression": 1e-15}, {})
 
 

@@ -7,8 +7,10 @@ level). ``levels`` arguments are the constant normalised levels (``normalised_le
 network keeps a float "shadow" weight; the forward pass uses the snapped one and the gradient
 passes straight through (STE). Non-idealities, each off at 0 in ``CrossbarConfig``:
 
-- device-to-device variation: a fixed conductance offset per device, N(0, variation_sigma) in
-  units of G_max - G_min, drawn once from ``seed`` and the layer id (same on every call);
+- device-to-device variation: a device programmed to level k has the conductance G_k + sigma_k xi,
+  G_k and sigma_k the level's mean and spread in the synapse table (its ensemble of relaxed states),
+  scaled by variation_scale (0: off, 1: the table's spread); xi ~ N(0, 1) is the device's own, drawn
+  once from ``seed`` and the layer id (the same on every call and whatever level it holds);
 - read noise: the tunnel junctions' current noise (``devices.mtj``: S_I = 4 k_B T G a coth a,
   a = e V / 2 k_B T, over the read's bandwidth 1 / (2 t_read)), independent per cell and read.
   One read applies one input vector, row i at V_i = V_read x_i / x_fs (the DAC's amplitude); the
@@ -51,10 +53,10 @@ from devices import crossbar, mtj
 @dataclass(frozen=True)
 class CrossbarConfig:
     """Crossbar settings (config ``system.crossbar``; the read from the tile's section ``crossbar``; the
-    synapse's levels from its table). variation_sigma relative to G_max - G_min."""
+    synapse's levels from its table)."""
 
     weight_scale: float = 1.0
-    variation_sigma: float = 0.0
+    variation_scale: float = 0.0  # device-to-device spread in units of the table's spread per level
     read_noise: bool = False      # tunnel-junction noise of every cell on every read
     ir_drop: bool = False         # static IR-drop gain of each device from its place in the tile
     dac_bits: int = 0
@@ -67,6 +69,7 @@ class CrossbarConfig:
     tile_columns: int = 0         # device columns (two per weight)
     g_min_S: float = 0.0          # the synapse's lowest level (S)
     g_range_S: float = 0.0        # G_max - G_min (S)
+    level_spread: tuple = ()      # the table's spread of each level (sorted by G) over G_max - G_min (1)
     wire_ohm: float = 0.0         # line resistance of one cell pitch (ohm)
 
     def __post_init__(self):
@@ -76,6 +79,9 @@ class CrossbarConfig:
                 raise ValueError(f"{name} must be 0 (off) or >= 2, got {bits}")
         if self.weight_scale <= 0:
             raise ValueError(f"weight_scale must be > 0, got {self.weight_scale}")
+        if self.variation_scale < 0:
+            raise ValueError(f"variation_scale must be >= 0, got {self.variation_scale}")
+        object.__setattr__(self, "level_spread", tuple(float(v) for v in self.level_spread))  # hashable
         if self.read_noise:
             for name in ("read_voltage_V", "read_time_s", "temperature_K"):
                 if not getattr(self, name) > 0:
@@ -93,7 +99,7 @@ class CrossbarConfig:
         tile = crossbar.get("tile") or {}
         return cls(
             weight_scale=float(crossbar["weight_scale"]),
-            variation_sigma=float(crossbar["variation_sigma"]),
+            variation_scale=float(crossbar["variation_scale"]),
             read_noise=bool(crossbar["read_noise"]),
             ir_drop=bool(crossbar["ir_drop"]),
             dac_bits=int(crossbar["dac_bits"]),
@@ -103,11 +109,14 @@ class CrossbarConfig:
             **{k: int(tile[k]) for k in ("tile_rows", "tile_columns") if k in tile},
         )
 
-    def with_synapse(self, levels_S, wire_ohm: float = 0.0) -> CrossbarConfig:
-        """This config on the synapse of conductance levels ``levels_S`` (S) and line resistance ``wire_ohm`` per
-        cell pitch (ohm)."""
+    def with_synapse(self, levels_S, levels_std_S=None, wire_ohm: float = 0.0) -> CrossbarConfig:
+        """This config on the synapse of conductance levels ``levels_S`` (S) with spreads ``levels_std_S`` (S, the
+        same order; None: none known) and line resistance ``wire_ohm`` per cell pitch (ohm)."""
         g = np.asarray(levels_S, np.float64)
-        return dataclasses.replace(self, g_min_S=float(g.min()), g_range_S=float(g.max() - g.min()),
+        order = np.argsort(g)
+        g_range = float(g.max() - g.min())
+        spread = () if levels_std_S is None else tuple(np.asarray(levels_std_S, np.float64)[order] / g_range)
+        return dataclasses.replace(self, g_min_S=float(g.min()), g_range_S=g_range, level_spread=spread,
                                    wire_ohm=float(wire_ohm))
 
 
@@ -212,11 +221,17 @@ def input_amplitude(x: jax.Array, bits: int, full_scale: jax.Array) -> jax.Array
 
 def device_weight(w: jax.Array, levels: np.ndarray, cfg: CrossbarConfig, layer_id: int,
                   out_axis: int = -1) -> jax.Array:
-    """Effective weight of the programmed pair (+ fixed variation, x IR-drop gain), STE gradient w.r.t. w."""
+    """Effective weight of the programmed pair (+ device variation, x IR-drop gain), STE gradient w.r.t. w."""
     realised = snap_weights(w, levels, cfg.weight_scale)
-    if cfg.variation_sigma > 0:
-        offset = variation_offset(cfg.seed, layer_id, tuple(w.shape), cfg.variation_sigma)
-        realised = realised + cfg.weight_scale * offset.astype(w.dtype)
+    if cfg.variation_scale > 0:
+        if len(cfg.level_spread) != len(levels):
+            raise ValueError(f"variation needs the spread of each of the {len(levels)} levels "
+                             f"(CrossbarConfig.with_synapse), got {len(cfg.level_spread)}")
+        spread = jnp.asarray(cfg.level_spread, w.dtype)
+        plus, minus = level_indices(w, levels, cfg.weight_scale)
+        xi = device_draws(cfg.seed, layer_id, tuple(w.shape))
+        offset = jnp.take(spread, plus) * xi[0] - jnp.take(spread, minus) * xi[1]
+        realised = realised + cfg.weight_scale * cfg.variation_scale * offset
     if cfg.ir_drop:
         if not (cfg.wire_ohm > 0 and cfg.g_range_S > 0):
             raise ValueError("IR drop needs the synapse's levels and wire resistance (CrossbarConfig.with_synapse), "
@@ -239,11 +254,10 @@ def ir_drop_gain(shape: tuple, out_axis: int, tile_rows: int, tile_columns: int,
 
 
 @lru_cache(maxsize=64)
-def variation_offset(seed: int, layer_id: int, shape: tuple, sigma: float) -> np.ndarray:
-    """(G+ - G-) offset of each programmed pair from device-to-device variation, in units of
-    G_max - G_min: fixed per device (numpy draw from (seed, layer_id)), a constant under jit."""
-    plus_minus = np.random.default_rng([seed, layer_id]).standard_normal((2,) + shape) * sigma
-    return (plus_minus[0] - plus_minus[1]).astype(np.float32)
+def device_draws(seed: int, layer_id: int, shape: tuple) -> np.ndarray:
+    """xi ~ N(0, 1) of the G+ and G- device of each weight, (2, *shape) float32: fixed per device (numpy draw
+    from (seed, layer_id)), a constant under jit."""
+    return np.random.default_rng([seed, layer_id]).standard_normal((2,) + shape).astype(np.float32)
 
 
 def crossbar_apply(

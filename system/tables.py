@@ -22,6 +22,7 @@ class DeviceTables:
     """What the network and the energy model need from the device tables.
 
     levels_S: conductance levels of the synapse, sorted ascending (S).
+    levels_std_S: each level's spread over the ensemble of relaxed states, the same order (S).
     relu_x, relu_y / lrelu_x, lrelu_y: transfer curves; x is the input current density
         divided by the largest |current density| of the sweep (in [-1, 1], 0 = no current),
         y the normalised output (1 at the largest positive input).
@@ -38,6 +39,7 @@ class DeviceTables:
     """
 
     levels_S: np.ndarray
+    levels_std_S: np.ndarray
     relu_x: np.ndarray
     relu_y: np.ndarray
     lrelu_x: np.ndarray
@@ -84,7 +86,8 @@ def load_device_tables(tables_dir: Path, lrelu_curvature_ratio: float) -> Device
     transfer, transfer_meta = read_table(tables_dir, "activation_transfer")
     act_energy, act_energy_meta = read_table(tables_dir, "activation_energy")
 
-    levels_S = np.sort(levels["conductance_S"].to_numpy(float))
+    levels = levels.sort_values("conductance_S")
+    levels_S = levels["conductance_S"].to_numpy(float)
     if len(levels_S) < 2 or levels_S[0] == levels_S[-1]:
         raise TableError(f"{tables_dir / 'synapse_levels.parquet'}: need >= 2 distinct levels")
 
@@ -114,6 +117,7 @@ def load_device_tables(tables_dir: Path, lrelu_curvature_ratio: float) -> Device
 
     return DeviceTables(
         levels_S=levels_S,
+        levels_std_S=levels["conductance_std_S"].to_numpy(float),
         relu_x=relu_x,
         relu_y=relu_y,
         lrelu_x=lrelu_x,

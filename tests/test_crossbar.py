@@ -1,5 +1,6 @@
 """Crossbar op: level snapping, STE, variation, read noise, DAC/ADC and their calibrated full scales, jit/vmap."""
 
+import dataclasses
 from functools import partial
 
 import jax
@@ -22,7 +23,6 @@ from system.crossbar import (
     normalised_levels,
     quantise,
     snap_weights,
-    variation_offset,
 )
 
 def crossbar_dense(x, w, levels, cfg, layer_id, key=None):
@@ -32,6 +32,7 @@ def crossbar_dense(x, w, levels, cfg, layer_id, key=None):
 
 LEVELS_S = 1e-4 * (1.0 + np.linspace(0.0, 1.0, 8) ** 1.5)  # non-uniform, 8 levels
 U = normalised_levels(LEVELS_S)
+STD_S = 1e-6 * np.linspace(0.5, 2.0, 8)  # spread of each level (S), growing with G
 READ = {"read_voltage_V": 0.1, "read_time_s": 1e-9, "temperature_K": 300.0}
 E, K_B = 1.602176634e-19, 1.380649e-23  # C, J/K (2019 SI)
 
@@ -59,7 +60,7 @@ def nearest_pair(w, scale):
 
 
 def test_config_from_config_and_validation():
-    section = {"weight_scale": 0.5, "variation_sigma": 0.1, "read_noise": False, "ir_drop": False, "dac_bits": 8,
+    section = {"weight_scale": 0.5, "variation_scale": 0.1, "read_noise": False, "ir_drop": False, "dac_bits": 8,
                "adc_bits": 0}
     assert CrossbarConfig.from_config(section, seed=3) == CrossbarConfig(0.5, 0.1, False, False, 8, 0, 3)
     noisy = CrossbarConfig.from_config({**section, "read_noise": True, "tile": READ}, seed=3).with_synapse(LEVELS_S)
@@ -119,15 +120,31 @@ def test_straight_through_gradient():
 def test_variation_is_fixed_per_device():
     x = jnp.eye(6)
     w = jnp.full((6, 4), 0.25)
-    cfg = CrossbarConfig(variation_sigma=0.05, seed=7)
+    cfg = CrossbarConfig(variation_scale=1.0, seed=7).with_synapse(LEVELS_S, STD_S)
     a, b = crossbar_dense(x, w, U, cfg, 3), crossbar_dense(x, w, U, cfg, 3)
     np.testing.assert_array_equal(a, b)
-    offset = a - snap_weights(w, U, 1.0)
-    np.testing.assert_allclose(offset, variation_offset(7, 3, (6, 4), 0.05), atol=1e-6)
     assert not np.allclose(a, crossbar_dense(x, w, U, cfg, 4))  # another layer, other devices
-    assert not np.allclose(a, crossbar_dense(x, w, U, CrossbarConfig(variation_sigma=0.05, seed=8), 3))
-    big = variation_offset(0, 0, (400, 250), 0.05)  # 10^5 devices
-    assert abs(big.std() / (np.sqrt(2) * 0.05) - 1) < 0.02  # G+ and G- each N(0, sigma)
+    assert not np.allclose(a, crossbar_dense(x, w, U, dataclasses.replace(cfg, seed=8), 3))
+    np.testing.assert_allclose(crossbar_dense(x, w, U, dataclasses.replace(cfg, variation_scale=0.0), 3),
+                               snap_weights(w, U, 1.0), atol=1e-7)
+    with pytest.raises(ValueError, match="spread of each of the 8 levels"):
+        crossbar_dense(x, w, U, CrossbarConfig(variation_scale=1.0).with_synapse(LEVELS_S), 3)
+
+
+@pytest.mark.parametrize("level", [0, 3, 7])
+def test_variation_draws_reproduce_the_table_per_level(level):
+    """10^5 pairs programmed to +level: G+ at level k, G- at level 0, each device at G_i + sigma_i xi; the realised
+    weight s (G+ - G-) / (G_max - G_min) has the table's mean and the spread sqrt(sigma_k^2 + sigma_0^2) s / dG,
+    within 3 %; scale 5 multiplies the spread by 5."""
+    g = np.sort(LEVELS_S)
+    w = jnp.full((1, 100_000), float(U[level]) * 0.5 if level else 0.0)
+    for scale in (1.0, 5.0):
+        cfg = CrossbarConfig(weight_scale=0.5, variation_scale=scale).with_synapse(LEVELS_S, STD_S)
+        realised = np.asarray(crossbar_dense(jnp.ones((1, 1)), w, U, cfg, 0))[0]
+        difference_S = realised / 0.5 * (g[-1] - g[0])  # G+ - G-
+        spread = scale * np.hypot(STD_S[level], STD_S[0])
+        assert np.mean(difference_S) == pytest.approx(g[level] - g[0], abs=0.03 * spread)
+        assert np.std(difference_S) == pytest.approx(spread, rel=0.03)
 
 
 def test_read_noise_matches_the_tunnel_junction_formula_per_column():
@@ -236,7 +253,7 @@ def test_conv_on_crossbar_equals_float_conv_with_realised_weights():
 
 
 def test_jit_and_vmap():
-    cfg = CrossbarConfig(read_noise=True, variation_sigma=0.01, **READ).with_synapse(LEVELS_S)
+    cfg = CrossbarConfig(read_noise=True, variation_scale=1.0, **READ).with_synapse(LEVELS_S, STD_S)
     xs = jnp.asarray(np.random.default_rng(4).normal(size=(3, 4, 5)), jnp.float32)
     w = jnp.full((5, 2), 0.3)
     keys = jax.random.split(jax.random.PRNGKey(0), 3)

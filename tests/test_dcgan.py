@@ -36,7 +36,8 @@ TINY = Architecture(
 def fine_hardware(input_scale=0.05) -> Hardware:
     """Very fine uniform levels and exact ReLU / Leaky ReLU curves: close to float."""
     x = np.linspace(-1.0, 1.0, 41)
-    tables = DeviceTables(np.linspace(1e-4, 2e-4, 4097), x, np.maximum(x, 0), x, np.where(x > 0, x, 0.2 * x),
+    tables = DeviceTables(np.linspace(1e-4, 2e-4, 4097), np.zeros(4097), x, np.maximum(x, 0), x,
+                          np.where(x > 0, x, 0.2 * x),
                           5.0, {"relu": 1e-13, "lrelu": 1e-13}, {"potentiation": 1e-15, "depression": 1e-15}, {})
     hw = Hardware.from_tables(tables, CrossbarConfig(weight_scale=0.2))
     return Hardware.from_dict({**hw.to_dict(), "input_scale": input_scale})
@@ -185,7 +186,8 @@ def test_ablation_variants_put_only_their_part_on_the_devices():
     hardware_activations the reverse, and with exact curves it is the float pass (4 levels unused)."""
     z = jax.random.normal(jax.random.PRNGKey(2), (6, 4))
     x = np.linspace(-1.0, 1.0, 41)
-    tables = DeviceTables(np.linspace(1e-4, 2e-4, 4), x, 0.5 * np.maximum(x, 0) ** 2, x, np.where(x > 0, x, 0.2 * x),
+    tables = DeviceTables(np.linspace(1e-4, 2e-4, 4), np.full(4, 1e-7), x, 0.5 * np.maximum(x, 0) ** 2, x,
+                          np.where(x > 0, x, 0.2 * x),
                           5.0, {"relu": 1e-13, "lrelu": 1e-13}, {"potentiation": 1e-15, "depression": 1e-15}, {})
     crossbar = CrossbarConfig(weight_scale=0.2)
     pg, sg = init(TINY.generator, jax.random.PRNGKey(0), Hardware.from_tables(tables, crossbar))

@@ -16,7 +16,8 @@ from system.train import generate, load_generator, make_train_step, train
 from tests.test_dcgan import TINY  # the 8x8 DCGAN the DCGAN tests use
 
 X = np.linspace(-1.0, 1.0, 9)
-TABLES = DeviceTables(1e-4 * (1 + np.linspace(0, 1, 16) ** 1.3), X, np.maximum(X, 0), X, np.where(X > 0, X, 0.2 * X),
+TABLES = DeviceTables(1e-4 * (1 + np.linspace(0, 1, 16) ** 1.3), np.full(16, 1e-7), X, np.maximum(X, 0), X,
+                      np.where(X > 0, X, 0.2 * X),
                       5.0, {"relu": 1e-13, "lrelu": 2e-13}, {"potentiation": 1e-15, "depression": 2e-15},
                       {"synapse_levels": {"provenance": {"engine": "test"}}})
 IMAGES = (np.random.default_rng(0).random((24, 8, 8)) * 255).astype(np.uint8)
@@ -29,7 +30,7 @@ OUTPUTS = ("config.json", "generator.pkl", "discriminator.pkl", "history.csv", "
 def config(epochs=2, every=4):
     return {"latent_dim": 4, "batch_size": 8, "learning_rate": 2e-3, "beta1": 0.5, "epochs": {"fashion_mnist": epochs},
             "max_train_images": 0, "checkpoint_every_steps": every, "checkpoint_metric_samples": 16,
-            "crossbar": {"weight_scale": 0.05, "variation_sigma": 0.0, "read_noise": False, "ir_drop": False, "dac_bits": 8,
+            "crossbar": {"weight_scale": 0.05, "variation_scale": 0.0, "read_noise": False, "ir_drop": False, "dac_bits": 8,
                          "adc_bits": 8}}
 
 
