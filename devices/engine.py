@@ -54,7 +54,8 @@ class Result:
     m: final unit magnetisation (zero where Ms = 0); table: columns t_s (time in s, or the iteration
     index for relax), mx, my, mz (averages over magnetic cells), E_J (total energy in J, up to a
     state-independent constant); engine and version; wall_s: wall time of the simulation in s (of
-    the original run when cached is True).
+    the original run when cached is True); mz_samples: m_z of every cell at each sample of a thermal
+    run, (n_samples, nx, ny, nz) float32.
     """
     m: df.Field
     table: pd.DataFrame
@@ -62,6 +63,7 @@ class Result:
     version: str
     wall_s: float
     cached: bool = False
+    mz_samples: np.ndarray | None = None
 
 
 def available_engines() -> list[str]:
@@ -143,7 +145,27 @@ def evolve(system: mm.System, *, t_s: float, n_steps: int, engine: str = "auto",
                                                settled=settled, timeout_s=timeout_s))
 
 
-def check_system(system: mm.System) -> None:
+def thermal(system: mm.System, *, t_s: float, dt_s: float, n_samples: int, seed: int = 0, engine: str = "auto",
+            cache_dir: Path | None = None) -> Result:
+    """Stochastic LLG at the temperature system.T (K) for t_s seconds at the fixed step dt_s (s), n_samples equally
+    spaced samples: the table's rows and m_z of every cell (Result.mz_samples). The thermal field is Brown's
+    (fluctuation-dissipation: variance 2 alpha k_B T / (gamma0 mu0 Ms V_cell dt)); magnumnp only (OOMMF has no
+    thermal driver in oommfc). system.dynamics must hold mm.Precession and mm.Damping; seed fixes the noise."""
+    name = resolve_engine(engine)
+    check_system(system, thermal=True)
+    if name != "magnumnp":
+        raise EngineError(f"thermal runs need the magnumnp engine, got {name!r} (engine='magnumnp')")
+    if not (t_s > 0 and dt_s > 0 and t_s >= n_samples * dt_s) or int(n_samples) != n_samples or n_samples < 1:
+        raise EngineError(f"thermal needs t_s >= n_samples dt_s > 0 and an integer n_samples >= 1, got t_s={t_s}, "
+                          f"dt_s={dt_s}, n_samples={n_samples}")
+    settings = {"op": "thermal", "t_s": float(t_s), "dt_s": float(dt_s), "n_samples": int(n_samples),
+                "seed": int(seed)}
+    return _run(name, system, settings, cache_dir,
+                lambda backend: backend.thermal_evolve(system, t_s=t_s, dt_s=dt_s, n_samples=int(n_samples),
+                                                       seed=int(seed)))
+
+
+def check_system(system: mm.System, thermal: bool = False) -> None:
     """Raise EngineError for descriptions no engine can run; the message names the value."""
     m = system.m
     if not isinstance(m, df.Field) or m.nvdim != 3 or len(m.mesh.n) != 3:
@@ -155,8 +177,11 @@ def check_system(system: mm.System) -> None:
         raise EngineError("mesh without magnetic cells: Ms = 0 everywhere in system.m")
     if len(system.energy) == 0:
         raise EngineError("system.energy has no terms")
-    if system.T != 0:
-        raise EngineError(f"temperature T={system.T} K: only T = 0 is supported")
+    if thermal and not system.T > 0:
+        raise EngineError(f"temperature T={system.T} K: a thermal run needs system.T > 0")
+    if not thermal and system.T != 0:
+        raise EngineError(f"temperature T={system.T} K: relax, steady_state and evolve are at T = 0 (engine.thermal "
+                          "runs at T > 0)")
 
 
 def settled_criterion(system: mm.System, v_stop: float):
@@ -195,14 +220,15 @@ def _run(name: str, system: mm.System, settings: dict, cache_dir, run) -> Result
             with open(path, "rb") as f:
                 stored = pickle.load(f)
             return Result(m=df.Field(system.m.mesh, nvdim=3, value=stored["m"]), table=stored["table"],
-                          engine=name, version=version, wall_s=stored["wall_s"], cached=True)
+                          engine=name, version=version, wall_s=stored["wall_s"], cached=True,
+                          mz_samples=stored.get("mz_samples"))
     start = time.perf_counter()
-    m, table = run(backend)
+    m, table, *samples = run(backend)
     wall = time.perf_counter() - start
     result = Result(m=df.Field(system.m.mesh, nvdim=3, value=m), table=table[TABLE_COLUMNS],
-                    engine=name, version=version, wall_s=wall)
+                    engine=name, version=version, wall_s=wall, mz_samples=samples[0] if samples else None)
     if path is not None:
-        io.write_pickle(path, {"m": m, "table": result.table, "wall_s": wall})
+        io.write_pickle(path, {"m": m, "table": result.table, "wall_s": wall, "mz_samples": result.mz_samples})
     return result
 
 

@@ -466,3 +466,45 @@ def test_oommf_and_magnumnp_find_the_same_steady_state(relaxed_well):
                                                            engine=name).m) - x0
              for name in ("oommf", "magnumnp")}
     assert moved["magnumnp"] == pytest.approx(moved["oommf"], rel=0.02)
+
+
+def langevin(x):
+    """<cos theta> of a classical moment in a field at mu H / k_B T = x: coth x - 1 / x."""
+    return 1 / math.tanh(x) - 1 / x
+
+
+def macrospin_gas(n=2000, H=8.0e5, T=300.0, alpha=0.5):
+    """n uncoupled 2 nm cubes (no exchange, no demag) in a field H along z at T: n independent macrospins."""
+    mesh = df.Mesh(p1=(0, 0, 0), p2=(n * 2e-9, 2e-9, 2e-9), cell=(2e-9, 2e-9, 2e-9))
+    system = mm.System(name="gas", T=T)
+    system.energy = mm.Zeeman(H=(0, 0, H))
+    system.dynamics = mm.Precession(gamma0=mm.consts.gamma0) + mm.Damping(alpha=alpha)
+    system.m = df.Field(mesh, nvdim=3, value=(0, 0, 1), norm=1e6)
+    return system
+
+
+def test_thermal_field_gives_the_boltzmann_statistics_of_a_macrospin(tmp_path):
+    """Fluctuation-dissipation: with Brown's field the moments reach exp(mu0 Ms V H cos(theta) / k_B T); <m_z> is
+    Langevin's function of x = mu0 Ms V H / k_B T (1.94 here) and <m_x^2> = L(x) / x, each within 3 %
+    (2000 moments x 40 samples 25 ps apart, after 200 ps; relaxation time 1 / (alpha gamma0 H) = 11 ps)."""
+    system = macrospin_gas()
+    x = MU0 * 1e6 * 8e-27 * 8.0e5 / (1.380649e-23 * 300.0)
+    burn = engine.thermal(system, t_s=200e-12, dt_s=2e-14, n_samples=1, seed=1, engine="magnumnp")
+    system.m = df.Field(system.m.mesh, nvdim=3, value=burn.m.array, norm=1e6)
+    run = engine.thermal(system, t_s=1e-9, dt_s=2e-14, n_samples=40, seed=2, engine="magnumnp", cache_dir=tmp_path)
+    mz = run.mz_samples.ravel()
+    assert run.mz_samples.shape == (40, 2000, 1, 1)
+    assert mz.mean() == pytest.approx(langevin(x), rel=0.03)
+    assert (1 - mz ** 2).mean() / 2 == pytest.approx(langevin(x) / x, rel=0.03)  # <m_x^2> = <m_y^2>
+    assert run.table["mz"].mean() == pytest.approx(mz.mean(), rel=1e-5)
+    again = engine.thermal(system, t_s=1e-9, dt_s=2e-14, n_samples=40, seed=2, engine="magnumnp", cache_dir=tmp_path)
+    assert again.cached and np.array_equal(again.mz_samples, run.mz_samples)
+
+
+def test_thermal_runs_need_a_temperature_and_relax_refuses_one():
+    system = macrospin_gas(n=4)
+    with pytest.raises(EngineError, match="relax, steady_state and evolve are at T = 0"):
+        engine.relax(system, engine="magnumnp")
+    system.T = 0
+    with pytest.raises(EngineError, match="a thermal run needs system.T > 0"):
+        engine.thermal(system, t_s=1e-12, dt_s=1e-14, n_samples=1, engine="magnumnp")
