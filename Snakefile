@@ -23,6 +23,7 @@ rule all:
         "results/summary.png",
         expand(f"{TABLES_DIR}/{{name}}.parquet", name=RRAM_TABLE_NAMES),
         f"{MTJ_NOISE_DIR}/statistics.json",
+        f"{TABLES_DIR}/synapse_thermal.parquet",
         f"{DDPM_DIR}/summary.csv",
         f"{FCGAN_DIR}/summary.csv",
     default_target: True

@@ -104,6 +104,27 @@ class SynapseParams:
 
 
 @dataclass(frozen=True, kw_only=True)
+class SynapseThermalParams:
+    """Thermal fluctuation of the synapse's states (devices.synapse_thermal), config section `synapse_thermal`."""
+    temperature_K: float = _number("positive")   # (K)
+    proxy_bits: int = _number("positive")        # bits of the proxy device (1)
+    burn_in_s: float = _number("positive")       # stochastic LLG before sampling (s)
+    time_s: float = _number("positive")          # sampled time per proxy level (s)
+    time_step_s: float = _number("positive")     # fixed step of the stochastic Heun (s)
+    sample_every_s: float = _number("positive")  # (s)
+
+    @classmethod
+    def from_config(cls, section: dict) -> SynapseThermalParams:
+        """From the config's `synapse_thermal` section; ValueError names the key of a bad value."""
+        params = _build(cls, section, "synapse_thermal")
+        for name in ("burn_in_s", "time_s", "sample_every_s"):
+            if getattr(params, name) < params.time_step_s:
+                raise ValueError(f"synapse_thermal.{name}: {getattr(params, name):g} s is shorter than time_step_s "
+                                 f"{params.time_step_s:g} s")
+        return params
+
+
+@dataclass(frozen=True, kw_only=True)
 class Track:
     """Free-layer track of the domain-wall device."""
     length_m: float = _number("positive")        # (m)

@@ -67,6 +67,19 @@ TABLES = {t.name: t for t in (
           _columns(("level", "1", "int"), ("n_skyrmions", "1", "int"), ("mz_mean", "1", "float"),
                    ("conductance_S", "S", "float"), ("resistance_ohm", "ohm", "float"),
                    ("conductance_std_S", "S", "float"))),
+    Table("synapse_thermal",
+          "one row per level of the full synapse (devices/synapse_thermal.py): conductance_S from synapse_levels; "
+          "thermal_std_S = sqrt(k var_core + (N - k) var_empty), N the pillars, var_core and var_empty the variances "
+          "of a pillar over a core and over the uniform film from stochastic LLG at synapse_thermal.temperature_K on "
+          "the proxy device (sidecar fitted); thermal_std_read_S the same for the mean over a read of "
+          "crossbar.read_time_s; thermal_shift_S = k shift_core + (N - k) shift_empty, the mean conductance at "
+          "temperature minus the relaxed state's; level_gap_S = |G(k + 1) - G(k)| (the top level: to the one "
+          "below); read_std_over_gap = thermal_std_read_S / level_gap_S",
+          _columns(("level", "1", "int"), ("conductance_S", "S", "float"), ("thermal_std_S", "S", "float"),
+                   ("thermal_std_read_S", "S", "float"), ("thermal_shift_S", "S", "float"),
+                   ("level_gap_S", "S", "float"),
+                   ("read_std_over_gap", "1", "float")),
+          rule="synapse_thermal"),
     Table("synapse_update",
           "least-energy successful SOT pulse per direction and level step (NaN where none succeeded); "
           "energy = rho J^2 V_HM t_pulse",

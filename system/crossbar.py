@@ -18,6 +18,10 @@ passes straight through (STE). Non-idealities, each off at 0 in ``CrossbarConfig
   G+ + G- = 2 G_min + (G_max - G_min) |w| / s for the programmed pair; it is drawn once per output
   element (one Gaussian of exactly that variance, not one number per MAC) and converted to the
   output's units by y = I s x_fs / (V_read (G_max - G_min));
+- thermal noise: the programmed states fluctuate at room temperature (table synapse_thermal, from
+  stochastic LLG); a device at level k adds per read an independent N(0, sigma_k^2), sigma_k the
+  level's std of the conductance averaged over a read; a column gets s^2 sum_i x_i^2 (sigma[k+]^2 +
+  sigma[k-]^2) / (G_max - G_min)^2, drawn with the read noise as one Gaussian per output element;
 - IR drop: the tile's line resistance lowers the voltage each cell sees (``devices.crossbar``); a static
   gain per device, the voltage it keeps with every cell of its tile at G_max and every row at full
   scale (the design rule's worst case, solved exactly once per tile size), at row (ravel index of the
@@ -59,6 +63,7 @@ class CrossbarConfig:
     variation_scale: float = 0.0  # device-to-device spread in units of the table's spread per level
     read_noise: bool = False      # tunnel-junction noise of every cell on every read
     ir_drop: bool = False         # static IR-drop gain of each device from its place in the tile
+    thermal_noise: bool = False   # the programmed states' thermal fluctuation over a read (table synapse_thermal)
     dac_bits: int = 0
     adc_bits: int = 0
     seed: int = 0
@@ -70,6 +75,7 @@ class CrossbarConfig:
     g_min_S: float = 0.0          # the synapse's lowest level (S)
     g_range_S: float = 0.0        # G_max - G_min (S)
     level_spread: tuple = ()      # the table's spread of each level (sorted by G) over G_max - G_min (1)
+    level_thermal_std: tuple = () # each level's thermal std over a read (sorted by G) over G_max - G_min (1)
     wire_ohm: float = 0.0         # line resistance of one cell pitch (ohm)
 
     def __post_init__(self):
@@ -81,7 +87,8 @@ class CrossbarConfig:
             raise ValueError(f"weight_scale must be > 0, got {self.weight_scale}")
         if self.variation_scale < 0:
             raise ValueError(f"variation_scale must be >= 0, got {self.variation_scale}")
-        object.__setattr__(self, "level_spread", tuple(float(v) for v in self.level_spread))  # hashable
+        for name in ("level_spread", "level_thermal_std"):  # hashable, also from a JSON list
+            object.__setattr__(self, name, tuple(float(v) for v in getattr(self, name)))
         if self.read_noise:
             for name in ("read_voltage_V", "read_time_s", "temperature_K"):
                 if not getattr(self, name) > 0:
@@ -102,6 +109,7 @@ class CrossbarConfig:
             variation_scale=float(crossbar["variation_scale"]),
             read_noise=bool(crossbar["read_noise"]),
             ir_drop=bool(crossbar["ir_drop"]),
+            thermal_noise=bool(crossbar["thermal_noise"]),
             dac_bits=int(crossbar["dac_bits"]),
             adc_bits=int(crossbar["adc_bits"]),
             seed=int(seed),
@@ -109,15 +117,20 @@ class CrossbarConfig:
             **{k: int(tile[k]) for k in ("tile_rows", "tile_columns") if k in tile},
         )
 
-    def with_synapse(self, levels_S, levels_std_S=None, wire_ohm: float = 0.0) -> CrossbarConfig:
-        """This config on the synapse of conductance levels ``levels_S`` (S) with spreads ``levels_std_S`` (S, the
-        same order; None: none known) and line resistance ``wire_ohm`` per cell pitch (ohm)."""
+    def with_synapse(self, levels_S, levels_std_S=None, wire_ohm: float = 0.0,
+                     levels_thermal_std_S=None) -> CrossbarConfig:
+        """This config on the synapse of conductance levels ``levels_S`` (S) with spreads ``levels_std_S`` and
+        thermal read stds ``levels_thermal_std_S`` (S, the same order; None: not known) and line resistance
+        ``wire_ohm`` per cell pitch (ohm)."""
         g = np.asarray(levels_S, np.float64)
         order = np.argsort(g)
         g_range = float(g.max() - g.min())
-        spread = () if levels_std_S is None else tuple(np.asarray(levels_std_S, np.float64)[order] / g_range)
-        return dataclasses.replace(self, g_min_S=float(g.min()), g_range_S=g_range, level_spread=spread,
-                                   wire_ohm=float(wire_ohm))
+
+        def per_level(values):
+            return () if values is None else tuple(np.asarray(values, np.float64)[order] / g_range)
+        return dataclasses.replace(self, g_min_S=float(g.min()), g_range_S=g_range,
+                                   level_spread=per_level(levels_std_S),
+                                   level_thermal_std=per_level(levels_thermal_std_S), wire_ohm=float(wire_ohm))
 
 
 MAX_BUCKETS = 1 << 16
@@ -286,18 +299,22 @@ def crossbar_apply(
     x = quantise(x, cfg.dac_bits, dac_fs)
     w_device = device_weight(w, levels, cfg, layer_id, out_axis)
     y = linear(x, w_device)
-    if cfg.read_noise:
+    if cfg.read_noise or cfg.thermal_noise:
         if key is None:
-            raise ValueError("read noise is on but no PRNG key was given")
-        sigma = read_noise_sigma(linear, x, w_device, dac_fs, cfg)
-        y = y + sigma * jax.random.normal(jax.random.fold_in(key, layer_id), y.shape, y.dtype)
+            raise ValueError("read or thermal noise is on but no PRNG key was given")
+        variance = 0.0
+        if cfg.read_noise:
+            variance = variance + read_noise_variance(linear, x, w_device, dac_fs, cfg)
+        if cfg.thermal_noise:
+            variance = variance + thermal_noise_variance(linear, x, w, levels, cfg)
+        y = y + jnp.sqrt(variance) * jax.random.normal(jax.random.fold_in(key, layer_id), y.shape, y.dtype)
     adc_fs = calibrate_full_scale(full_scale["adc_full_scale"], y, train)
     return quantise(y, cfg.adc_bits, adc_fs), {"dac_full_scale": dac_fs, "adc_full_scale": adc_fs}
 
 
-def read_noise_sigma(linear: Callable, x: jax.Array, w_device: jax.Array, dac_full_scale: jax.Array,
-                     cfg: CrossbarConfig) -> jax.Array:
-    """Standard deviation of each output of one read (units of y) from the cells' tunnel-junction noise (module
+def read_noise_variance(linear: Callable, x: jax.Array, w_device: jax.Array, dac_full_scale: jax.Array,
+                        cfg: CrossbarConfig) -> jax.Array:
+    """Variance of each output of one read (units of y squared) from the cells' tunnel-junction noise (module
     docstring); x the DAC's output, w_device the programmed weights. Not differentiated."""
     if not (cfg.g_range_S > 0 and cfg.g_min_S >= 0):
         raise ValueError("read noise needs the synapse's levels (CrossbarConfig.with_synapse), got "
@@ -309,7 +326,21 @@ def read_noise_sigma(linear: Callable, x: jax.Array, w_device: jax.Array, dac_fu
     variance_A2 = (mtj.current_noise_density_A2_per_Hz(cfg.g_range_S, 0.0, cfg.temperature_K)
                    * mtj.noise_bandwidth_Hz(cfg.read_time_s) * linear(excess, pair_over_range))
     amps_to_y = cfg.weight_scale * safe_fs / (cfg.read_voltage_V * cfg.g_range_S)
-    return jnp.sqrt(jnp.maximum(variance_A2, 0.0)) * amps_to_y
+    return jnp.maximum(variance_A2, 0.0) * amps_to_y ** 2
+
+
+def thermal_noise_variance(linear: Callable, x: jax.Array, w: jax.Array, levels: np.ndarray,
+                           cfg: CrossbarConfig) -> jax.Array:
+    """Variance of each output of one read (units of y squared) from the thermal fluctuation of the programmed
+    states: s^2 sum_i x_i^2 (sigma[k+]^2 + sigma[k-]^2), sigma the level's read-window std over G_max - G_min
+    (table synapse_thermal). Not differentiated."""
+    if len(cfg.level_thermal_std) != len(levels):
+        raise ValueError(f"thermal noise needs the read std of each of the {len(levels)} levels "
+                         f"(CrossbarConfig.with_synapse and the synapse_thermal table), got {len(cfg.level_thermal_std)}")
+    x, w = jax.lax.stop_gradient(x), jax.lax.stop_gradient(w)
+    var = jnp.asarray(cfg.level_thermal_std, x.dtype) ** 2
+    plus, minus = level_indices(w, levels, cfg.weight_scale)
+    return cfg.weight_scale ** 2 * linear(x * x, jnp.take(var, plus) + jnp.take(var, minus))
 
 
 def dense(x: jax.Array, w: jax.Array) -> jax.Array:

@@ -34,6 +34,8 @@ class DeviceTables:
         (activation_energy column threshold).
     relu_bias_energy_J: extra Joule energy per ReLU activation of that bias input (J)
         (activation_energy column bias_energy_J).
+    levels_thermal_std_S: each level's conductance std over a read at room temperature, the same order (S; the
+        synapse_thermal table, loaded on request; None otherwise).
     wire_ohm_per_cell: line resistance of one cell pitch of the synapse's tile (ohm; the levels' sidecar,
         fitted.crossbar_design_rule.wire_resistance_per_cell_ohm).
     """
@@ -51,6 +53,7 @@ class DeviceTables:
     relu_threshold: float = 0.0
     relu_bias_energy_J: float = 0.0
     wire_ohm_per_cell: float = 0.0
+    levels_thermal_std_S: np.ndarray | None = None
 
 
 def _select_ratio(frame: pd.DataFrame, device: str, ratio: float | None, path: Path) -> pd.DataFrame:
@@ -78,8 +81,9 @@ def _transfer_curve(rows: pd.DataFrame, path: Path) -> tuple[np.ndarray, np.ndar
     return j / np.abs(j).max(), y
 
 
-def load_device_tables(tables_dir: Path, lrelu_curvature_ratio: float) -> DeviceTables:
-    """Load the four device tables from ``tables_dir`` (the ``tables`` stage output)."""
+def load_device_tables(tables_dir: Path, lrelu_curvature_ratio: float, thermal: bool = False) -> DeviceTables:
+    """Load the four device tables from ``tables_dir`` (the ``tables`` stage output), and with ``thermal`` the
+    synapse_thermal table (stage synapse_thermal)."""
     tables_dir = Path(tables_dir)
     levels, levels_meta = read_table(tables_dir, "synapse_levels")
     update, update_meta = read_table(tables_dir, "synapse_update")
@@ -134,7 +138,19 @@ def load_device_tables(tables_dir: Path, lrelu_curvature_ratio: float) -> Device
         relu_threshold=float(relu_energy["threshold"]),
         relu_bias_energy_J=float(relu_energy["bias_energy_J"]),
         wire_ohm_per_cell=_wire_ohm(levels_meta, tables_dir),
+        levels_thermal_std_S=_thermal_std(tables_dir, levels) if thermal else None,
     )
+
+
+def _thermal_std(tables_dir: Path, levels: pd.DataFrame) -> np.ndarray:
+    """synapse_thermal's read std per level, in the order of ``levels`` (the synapse_levels rows)."""
+    thermal, _ = read_table(tables_dir, "synapse_thermal")
+    std = thermal.set_index("level")["thermal_std_read_S"]
+    missing = sorted(set(levels["level"]) - set(std.index))
+    if missing:
+        raise TableError(f"{tables_dir / 'synapse_thermal.parquet'}: no row for level(s) {missing[:5]} of "
+                         "synapse_levels (rerun the synapse_thermal rule)")
+    return std.loc[levels["level"]].to_numpy(float)
 
 
 def _wire_ohm(levels_meta: dict, tables_dir: Path) -> float:

@@ -60,9 +60,10 @@ def nearest_pair(w, scale):
 
 
 def test_config_from_config_and_validation():
-    section = {"weight_scale": 0.5, "variation_scale": 0.1, "read_noise": False, "ir_drop": False, "dac_bits": 8,
-               "adc_bits": 0}
-    assert CrossbarConfig.from_config(section, seed=3) == CrossbarConfig(0.5, 0.1, False, False, 8, 0, 3)
+    section = {"weight_scale": 0.5, "variation_scale": 0.1, "read_noise": False, "ir_drop": False,
+               "thermal_noise": False, "dac_bits": 8, "adc_bits": 0}
+    assert CrossbarConfig.from_config(section, seed=3) == CrossbarConfig(weight_scale=0.5, variation_scale=0.1,
+                                                                         dac_bits=8, seed=3)
     noisy = CrossbarConfig.from_config({**section, "read_noise": True, "tile": READ}, seed=3).with_synapse(LEVELS_S)
     assert (noisy.g_min_S, noisy.g_range_S, noisy.temperature_K) == (1e-4, pytest.approx(1e-4), 300.0)
     with pytest.raises(ValueError, match="read_time_s"):
@@ -184,6 +185,30 @@ def test_read_noise_of_conv_counts_every_cell_of_the_patch():
     assert abs(float(y[0, 0, 0].std()) / (np.sqrt(johnson / 2e-9) * to_y) - 1) < 0.05
     with_pixel = johnson + 2 * (tunnel_noise_density(g_min, 0.1, 300.0) - tunnel_noise_density(g_min, 0.0, 300.0))
     assert abs(float(y[0, 3, 3].std()) / (np.sqrt(with_pixel / 2e-9) * to_y) - 1) < 0.05
+
+
+def test_thermal_noise_per_level_against_the_sum_over_cells():
+    """Each cell adds N(0, sigma_k^2) of its level's read std: a column's spread is s sqrt(sum_i x_i^2 (sigma[k+]^2 +
+    sigma[k-]^2)) / dG, within 3 % over 2 x 10^4 reads; read noise on top adds its variance."""
+    thermal_S = 1e-6 * np.linspace(0.2, 1.5, 8)  # read std of each level (S)
+    cfg = CrossbarConfig(weight_scale=0.5, thermal_noise=True).with_synapse(LEVELS_S, levels_thermal_std_S=thermal_S)
+    x_read = np.array([1.0, -0.5, 0.25, 0.0, 0.8, -1.0], np.float32)
+    w = np.random.default_rng(6).uniform(-0.6, 0.6, (6, 5)).astype(np.float32)
+    x = jnp.tile(jnp.asarray(x_read), (20_000, 1))
+    y = np.asarray(crossbar_dense(x, jnp.asarray(w), U, cfg, 0, key=jax.random.PRNGKey(0)))
+    plus, minus, _ = nearest_pair(w, 0.5)
+    g = np.sort(LEVELS_S)
+    expected = 0.5 * np.sqrt((x_read[:, None] ** 2 * (thermal_S[plus] ** 2 + thermal_S[minus] ** 2)).sum(0)) / (
+        g[-1] - g[0])
+    np.testing.assert_allclose(y.std(0), expected, rtol=0.03)
+    both = dataclasses.replace(cfg, read_noise=True, **READ)
+    y_both = np.asarray(crossbar_dense(x, jnp.asarray(w), U, both, 0, key=jax.random.PRNGKey(0)))
+    y_read = np.asarray(crossbar_dense(x, jnp.asarray(w), U, dataclasses.replace(both, thermal_noise=False), 0,
+                                       key=jax.random.PRNGKey(1)))
+    np.testing.assert_allclose(y_both.var(0), expected ** 2 + y_read.var(0), rtol=0.06)
+    with pytest.raises(ValueError, match="read std of each of the 8 levels"):
+        crossbar_dense(x[:1], jnp.asarray(w), U, CrossbarConfig(thermal_noise=True).with_synapse(LEVELS_S), 0,
+                       key=jax.random.PRNGKey(0))
 
 
 def test_ir_drop_gain_by_place_in_the_tile():

@@ -75,6 +75,23 @@ def test_load_device_tables(tmp_path):
     np.testing.assert_allclose(load_device_tables(tmp_path, 10.0).lrelu_y, [-0.1, -0.05, 0, 0.5, 1])
 
 
+def test_thermal_table_is_loaded_on_request_in_the_levels_order(tmp_path):
+    write_tables(tmp_path)
+    assert load_device_tables(tmp_path, 5.0).levels_thermal_std_S is None
+    thermal = pd.DataFrame({"level": [1, 2, 0], "conductance_S": [2e-4, 4e-4, 1e-4], "thermal_std_S": [2e-8, 3e-8, 1e-8],
+                            "thermal_std_read_S": [2e-9, 3e-9, 1e-9], "thermal_shift_S": [0.0] * 3,
+                            "level_gap_S": [2e-4, 2e-4, 1e-4], "read_std_over_gap": [1e-5, 1.5e-5, 1e-5]})
+    contract_write_table(tmp_path, "synapse_thermal", thermal, fitted={}, engine="test", engine_version="0",
+                         provenance={})
+    t = load_device_tables(tmp_path, 5.0, thermal=True)
+    np.testing.assert_array_equal(t.levels_S, [1e-4, 2e-4, 4e-4])
+    np.testing.assert_array_equal(t.levels_thermal_std_S, [1e-9, 2e-9, 3e-9])
+    contract_write_table(tmp_path, "synapse_thermal", thermal[thermal["level"] != 2], fitted={}, engine="test",
+                         engine_version="0", provenance={})
+    with pytest.raises(TableError, match=r"synapse_thermal.parquet: no row for level\(s\) \[2\]"):
+        load_device_tables(tmp_path, 5.0, thermal=True)
+
+
 def test_relu_threshold_and_bias_energy(tmp_path):
     """Taken from the activation_energy table as written (devices/tables.py derives them)."""
     write_tables(tmp_path, relu_threshold=0.2, relu_bias_energy_J=7e-14)

@@ -30,8 +30,8 @@ OUTPUTS = ("config.json", "generator.pkl", "discriminator.pkl", "history.csv", "
 def config(epochs=2, every=4):
     return {"latent_dim": 4, "batch_size": 8, "learning_rate": 2e-3, "beta1": 0.5, "epochs": {"fashion_mnist": epochs},
             "max_train_images": 0, "checkpoint_every_steps": every, "checkpoint_metric_samples": 16,
-            "crossbar": {"weight_scale": 0.05, "variation_scale": 0.0, "read_noise": False, "ir_drop": False, "dac_bits": 8,
-                         "adc_bits": 8}}
+            "crossbar": {"weight_scale": 0.05, "variation_scale": 0.0, "read_noise": False, "ir_drop": False,
+                         "thermal_noise": False, "dac_bits": 8, "adc_bits": 8}}
 
 
 @pytest.fixture(autouse=True)

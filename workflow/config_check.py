@@ -29,7 +29,8 @@ import yaml
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))  # run as a script too
 from devices import crossbar, mtj, rram, synapse, vcma  # noqa: E402
-from devices.params import CrossbarParams, DWActivationParams, RRAMParams, SynapseParams, VCMAMTJParams  # noqa: E402
+from devices.params import (CrossbarParams, DWActivationParams, RRAMParams, SynapseParams,  # noqa: E402
+                            SynapseThermalParams, VCMAMTJParams)
 
 SCHEMA = REPO / "workflow" / "schemas" / "config.schema.yaml"
 DEFAULT_CONFIG = Path("config") / "config.yaml"  # the Snakefile's configfile, relative to the working directory
@@ -162,7 +163,7 @@ def check_devices(config: dict) -> None:
     built = {}
     for section, params in (("synapse", SynapseParams), ("crossbar", CrossbarParams),
                             ("dw_activation", DWActivationParams), ("rram", RRAMParams),
-                            ("vcma_mtj", VCMAMTJParams)):
+                            ("vcma_mtj", VCMAMTJParams), ("synapse_thermal", SynapseThermalParams)):
         try:
             built[section] = params.from_config(config[section])
         except ValueError as error:
@@ -198,6 +199,10 @@ def check_devices(config: dict) -> None:
     if not x0 + dw["relu_mtj_offset_m"] < track["length_m"]:
         raise ConfigError(f"dw_activation.relu_mtj_offset_m: x0_m + {dw['relu_mtj_offset_m']:g} m lies past the "
                           f"track's end ({track['length_m']:g} m): the ReLU MTJ would cover nothing")
+    proxy_bits = config["synapse_thermal"]["proxy_bits"]
+    if proxy_bits > syn["bits"]:
+        raise ConfigError(f"synapse_thermal.proxy_bits: {proxy_bits} is more than synapse.bits ({syn['bits']}): the "
+                          "proxy stands for a part of the device")
     ratio = dw["network_lrelu_curvature_ratio"]
     if ratio not in dw["lrelu_curvature_ratios"]:
         raise ConfigError(f"dw_activation.network_lrelu_curvature_ratio: {ratio} is not in lrelu_curvature_ratios")

@@ -20,6 +20,7 @@ os.environ.setdefault("TORCHDYNAMO_DISABLE", "1")
 ENGINE = config["engine"]
 SYNAPSE_DIR = "results/devices/skyrmion_synapse"
 DW_DIR = "results/devices/dw_activation"
+SYNAPSE_THERMAL_DIR = "results/devices/synapse_thermal"
 TABLES_DIR = "results/tables"
 FCGAN_DIR = "results/fcgan"  # the RRAM FC-GAN runs (fcgan.smk); the summary rule reads their table
 DDPM_DIR = "results/ddpm"  # the DDPM runs (ddpm.smk); the summary rule reads their table
@@ -43,6 +44,7 @@ def system_dir(wildcards):
 
 def tables_if_hardware(wildcards):
     """The magnetic device tables, for the hardware variants only: the float baseline never waits for the devices."""
-    if wildcards.variant != "float":
-        return expand(f"{TABLES_DIR}/{{name}}.parquet", name=MAGNETIC_TABLE_NAMES)
-    return []
+    if wildcards.variant == "float":
+        return []
+    thermal = ["synapse_thermal"] if config["system"]["crossbar"]["thermal_noise"] else []
+    return expand(f"{TABLES_DIR}/{{name}}.parquet", name=[*MAGNETIC_TABLE_NAMES, *thermal])

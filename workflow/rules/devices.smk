@@ -23,6 +23,32 @@ rule skyrmion_synapse:
         "../scripts/skyrmion_synapse.py"
 
 
+rule synapse_thermal:
+    input:
+        levels=f"{TABLES_DIR}/synapse_levels.parquet",
+    output:
+        expand(f"{TABLES_DIR}/synapse_thermal.{{ext}}", ext=["csv", "parquet", "json"]),
+        levels=f"{SYNAPSE_THERMAL_DIR}/levels.csv",
+        run=f"{SYNAPSE_THERMAL_DIR}/run.json",
+        plot=report(f"{SYNAPSE_THERMAL_DIR}/thermal.png", caption="../report/synapse_thermal.rst",
+                    category="Devices"),
+    params:
+        synapse=stable(config["synapse"]),
+        thermal=stable(config["synapse_thermal"]),
+        read_time_s=config["crossbar"]["read_time_s"],
+        engine=ENGINE,
+        seed=config["seed"],
+    log:
+        "results/logs/synapse_thermal.log",
+    threads: 2  # proxy levels run in parallel processes
+    resources:
+        mem_mb=4000,
+    conda:
+        "../../envs/devices.yaml"
+    script:
+        "../scripts/synapse_thermal.py"
+
+
 rule dw_activation:
     output:
         transfer=f"{DW_DIR}/transfer.csv",

@@ -12,7 +12,8 @@ log_to(snakemake.log[0])
 setup = json.loads(Path(snakemake.input.setup).read_text())
 dataset, variant, system = setup["dataset"], setup["variant"], setup["system"]
 images = load_images(dataset, snakemake.config["data_dir"], limit=system["max_train_images"])
-tables = (load_device_tables(Path(snakemake.params.tables_dir), setup["network_lrelu_curvature_ratio"])
+tables = (load_device_tables(Path(snakemake.params.tables_dir), setup["network_lrelu_curvature_ratio"],
+                             thermal=system["crossbar"]["thermal_noise"])
           if variant != "float" else None)
 classifier_params = classifier.load_classifier(Path(snakemake.input.classifier))
 train.train(system, dataset, variant, images, tables, Path(snakemake.params.outdir), seed=setup["seed"],
