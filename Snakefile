@@ -24,6 +24,8 @@ rule all:
         expand(f"{TABLES_DIR}/{{name}}.parquet", name=RRAM_TABLE_NAMES),
         f"{MTJ_NOISE_DIR}/statistics.json",
         f"{TABLES_DIR}/synapse_thermal.parquet",
+        expand("results/robustness/{dataset}/summary.csv", dataset=config["robustness"]["dataset"])
+        if {"float", "hardware"} <= set(VARIANTS) else [],
         f"{DDPM_DIR}/summary.csv",
         f"{FCGAN_DIR}/summary.csv",
     default_target: True

@@ -307,6 +307,16 @@ def check_system(config: dict, train_images: dict[str, int], test_images: dict[s
         if system["batch_size"] > n:
             raise ConfigError(f"system.batch_size: {system['batch_size']} is more than the {n} training images of "
                               f"{dataset} (max_train_images {system.get('max_train_images', 0)})")
+    study = config["robustness"]
+    if {"float", "hardware"} <= set(system["variants"]):
+        if study["dataset"] not in system["datasets"]:
+            raise ConfigError(f"robustness.dataset: {study['dataset']} is not in system.datasets")
+        if study["thermal"] and not system["crossbar"]["thermal_noise"]:
+            raise ConfigError("robustness.thermal: true needs system.crossbar.thermal_noise true (the thermal points "
+                              "switch the trained run's thermal noise)")
+        if study["n_samples"] > test_images[study["dataset"]]:
+            raise ConfigError(f"robustness.n_samples: {study['n_samples']} is more than the "
+                              f"{test_images[study['dataset']]} test images of {study['dataset']}")
     metrics = system["metrics"]
     for dataset in system["datasets"]:
         if metrics["n_samples"] > test_images[dataset]:

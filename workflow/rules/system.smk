@@ -2,6 +2,8 @@
 
 from snakemake.exceptions import WorkflowError
 
+from system import robustness
+
 TRAINING_KEYS = ["latent_dim", "batch_size", "learning_rate", "beta1", "max_train_images",
                  "checkpoint_every_steps", "checkpoint_metric_samples"]
 RUN_DIR = "results/system/{dataset}/{variant}"
@@ -10,6 +12,7 @@ RUN_DIR = "results/system/{dataset}/{variant}"
 wildcard_constraints:
     dataset="fashion_mnist|anime_faces",
     variant="float|hardware|hardware_synapses|hardware_activations",
+    point=r"variation_x\d+(\.\d+)?|adc_\d+|thermal_(on|off)",
 
 
 def training_setup(wildcards):
@@ -146,3 +149,40 @@ rule summary:
         "../../envs/system.yaml"
     script:
         "../scripts/summary.py"
+
+
+ROBUSTNESS_DIR = "results/robustness/{dataset}"
+
+
+rule robustness_point:
+    input:
+        generator="results/system/{dataset}/hardware/generator.pkl",
+        classifier=CLASSIFIER,
+    output:
+        f"{ROBUSTNESS_DIR}/points/{{point}}.json",
+    params:
+        outdir=lambda wildcards: f"results/system/{wildcards.dataset}/hardware",
+        n_samples=config["robustness"]["n_samples"],
+        seed=config["seed"],
+    log:
+        "results/logs/robustness/{dataset}_{point}.log",
+    threads: JAX_THREADS
+    conda:
+        "../../envs/system.yaml"
+    script:
+        "../scripts/robustness_point.py"
+
+
+rule robustness_summary:
+    input:
+        points=lambda wildcards: expand(f"{ROBUSTNESS_DIR}/points/{{point}}.json", dataset=wildcards.dataset,
+                                        point=robustness.points(config["robustness"])),
+        float_metrics="results/system/{dataset}/float/metrics.json",
+    output:
+        table=f"{ROBUSTNESS_DIR}/summary.csv",
+        first=f"{ROBUSTNESS_DIR}/summary.json",
+        plot=report(f"{ROBUSTNESS_DIR}/robustness.png", caption="../report/robustness.rst", category="Summary"),
+    log:
+        "results/logs/robustness/{dataset}_summary.log",
+    script:
+        "../scripts/robustness_summary.py"

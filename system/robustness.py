@@ -1,0 +1,114 @@
+"""How much of each non-ideality the trained hardware generator tolerates (the robustness study).
+
+A point scales one non-ideality of the trained hardware DCGAN at generation time, the others as trained:
+`variation_xS` sets the device-to-device variation to S times the synapse table's spread
+(system.crossbar.variation_scale = S), `adc_B` sets the
+column ADC to B bits, `thermal_on` / `thermal_off` switches the states' thermal noise. Each point generates
+`n_samples` images and scores them with the classifier's Frechet distance and KID against as many test images;
+the summary divides each FD by the float baseline's and names, per kind, the first point (in the order of growing
+harm: larger variation, fewer bits) where the FD is more than 10 % above the float run's.
+"""
+from __future__ import annotations
+
+import copy
+import re
+
+import numpy as np
+import pandas as pd
+
+from system import train
+from system.metrics import evaluate_samples
+
+POINT = re.compile(r"^(variation_x(?P<scale>\d+(\.\d+)?)|adc_(?P<bits>\d+)|thermal_(?P<thermal>on|off))$")
+QUALITY_MARGIN = 0.10  # "falls 10 % behind float": FD above 1.1 x the float run's
+
+
+def points(section: dict) -> list[str]:
+    """The study's points from the config section `robustness`: variation scales, ADC bits, thermal on/off."""
+    return ([f"variation_x{s:g}" for s in section["variation_scales"]] + [f"adc_{b}" for b in section["adc_bits"]]
+            + ["thermal_on", "thermal_off"] * bool(section["thermal"]))
+
+
+def parse(point: str) -> tuple[str, float]:
+    """(kind, value) of a point name: ("variation", S), ("adc", B) or ("thermal", 1 / 0)."""
+    match = POINT.match(point)
+    if not match:
+        raise ValueError(f"robustness point {point!r}: expected variation_x<scale>, adc_<bits> or thermal_on|off")
+    if match["scale"] is not None:
+        return "variation", float(match["scale"])
+    if match["bits"] is not None:
+        return "adc", float(match["bits"])
+    return "thermal", float(match["thermal"] == "on")
+
+
+def apply(hardware: dict, point: str) -> dict:
+    """The trained run's hardware (Hardware.to_dict) with the point's non-ideality changed."""
+    kind, value = parse(point)
+    out = copy.deepcopy(hardware)
+    crossbar = out["crossbar"]
+    if kind == "variation":
+        if value and len(crossbar.get("level_spread", ())) == 0:
+            raise ValueError(f"{point}: the trained run has no level spreads (synapse_levels.conductance_std_S)")
+        crossbar["variation_scale"] = value
+    elif kind == "adc":
+        crossbar["adc_bits"] = int(value)
+    else:
+        if value and len(crossbar.get("level_thermal_std", ())) == 0:
+            raise ValueError(f"{point}: the trained run has no thermal table (train with system.crossbar."
+                             "thermal_noise true)")
+        crossbar["thermal_noise"] = bool(value)
+    return out
+
+
+def evaluate_point(run_dir, point: str, real: np.ndarray, feature_fn, n_samples: int, seed: int) -> dict:
+    """Classifier FD and KID of n_samples images of the trained hardware generator in run_dir at the point."""
+    params, state, config = train.load_generator(run_dir)
+    if not config["hardware"]:
+        raise ValueError(f"{run_dir}: the robustness study needs a hardware run")
+    config = {**config, "hardware": apply(config["hardware"], point)}
+    fake = train.generate((params, state, config), n_samples, seed=seed)
+    scores = evaluate_samples(real[:n_samples], fake, {"classifier": feature_fn},
+                              subset_size=min(1000, n_samples // 2), seed=seed)["classifier"]
+    kind, value = parse(point)
+    return {"point": point, "kind": kind, "value": value, "n_samples": n_samples,
+            "classifier_fd": scores["frechet_distance"], "kid": scores["kid_mean"], "kid_std": scores["kid_std"]}
+
+
+def summarise(rows: list[dict], float_fd: float) -> tuple[pd.DataFrame, dict]:
+    """(table with fd_over_float and within_margin per point, {kind: first point past the margin or None})."""
+    frame = pd.DataFrame(rows)
+    frame["fd_over_float"] = frame["classifier_fd"] / float_fd
+    frame["within_margin"] = frame["fd_over_float"] <= 1 + QUALITY_MARGIN
+    harm = {"variation": 1, "adc": -1, "thermal": 1}  # growing harm: larger scale, fewer bits, noise on
+    frame = frame.sort_values(["kind", "value"]).reset_index(drop=True)
+    first = {}
+    for kind, group in frame.groupby("kind", sort=False):
+        ordered = group.sort_values("value", ascending=harm[kind] > 0)
+        past = ordered[~ordered["within_margin"]]
+        first[kind] = None if past.empty else str(past["point"].iloc[0])
+    return frame, first
+
+
+def plot(path, frame: pd.DataFrame, first: dict) -> None:
+    """FD over float per point, one panel per kind, the 10 % margin drawn."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from pipeline.io import save_figure
+    kinds = list(dict.fromkeys(frame["kind"]))
+    fig, axes = plt.subplots(1, len(kinds), figsize=(4.5 * len(kinds), 4), squeeze=False)
+    labels = {"variation": "device variation (x the table's spread)", "adc": "ADC bits", "thermal": "thermal noise"}
+    for ax, kind in zip(axes[0], kinds):
+        group = frame[frame["kind"] == kind].sort_values("value")
+        ax.plot(group["value"], group["fd_over_float"], "o-")
+        ax.axhline(1 + QUALITY_MARGIN, color="grey", ls="--", lw=1, label="float + 10 %")
+        ax.set(xlabel=labels[kind], ylabel="classifier FD / float", title=f"first past 10 %: {first[kind]}")
+        if kind == "variation":
+            ax.set_xscale("symlog", linthresh=1)
+        if kind == "thermal":
+            ax.set_xticks([0, 1], ["off", "on"])
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    save_figure(path, fig)
+    plt.close(fig)

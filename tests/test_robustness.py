@@ -1,0 +1,59 @@
+"""The robustness study: point names, how a point changes the trained hardware, the summary's 10 % point, and one
+point evaluated on a tiny trained generator."""
+import numpy as np
+import pytest
+
+from system import robustness
+from system.train import train
+from tests.test_train import IMAGES, TABLES, config, pixels, tiny_architecture  # noqa: F401 (the 8x8 DCGAN)
+
+SECTION = {"variation_scales": [0, 1, 2, 5, 10], "adc_bits": [4, 8], "thermal": True}
+
+
+def test_points_and_their_parsing():
+    names = robustness.points(SECTION)
+    assert names == ["variation_x0", "variation_x1", "variation_x2", "variation_x5", "variation_x10", "adc_4",
+                     "adc_8", "thermal_on", "thermal_off"]
+    assert robustness.parse("variation_x2.5") == ("variation", 2.5) and robustness.parse("adc_6") == ("adc", 6.0)
+    assert robustness.parse("thermal_off") == ("thermal", 0.0)
+    assert robustness.points({**SECTION, "thermal": False})[-1] == "adc_8"
+    with pytest.raises(ValueError, match="robustness point 'adc_x'"):
+        robustness.parse("adc_x")
+
+
+def test_a_point_changes_one_setting_of_the_trained_hardware():
+    hardware = {"crossbar": {"variation_scale": 1.0, "adc_bits": 8, "thermal_noise": True, "level_spread": (0.01,),
+                             "level_thermal_std": (0.02,)}}
+    assert robustness.apply(hardware, "variation_x5")["crossbar"]["variation_scale"] == 5.0
+    assert robustness.apply(hardware, "adc_4")["crossbar"] == {**hardware["crossbar"], "adc_bits": 4}
+    assert robustness.apply(hardware, "thermal_off")["crossbar"]["thermal_noise"] is False
+    assert hardware["crossbar"]["adc_bits"] == 8  # the trained settings are not touched
+    bare = {"crossbar": {"variation_scale": 0.0, "adc_bits": 8, "thermal_noise": False}}
+    with pytest.raises(ValueError, match="thermal table"):
+        robustness.apply(bare, "thermal_on")
+    with pytest.raises(ValueError, match="level spreads"):
+        robustness.apply(bare, "variation_x2")
+
+
+def test_summary_names_the_first_point_past_ten_percent():
+    rows = [{"point": f"variation_x{s}", "kind": "variation", "value": s, "classifier_fd": fd}
+            for s, fd in [(0, 10.0), (1, 10.5), (2, 10.9), (5, 11.5), (10, 20.0)]]
+    rows += [{"point": f"adc_{b}", "kind": "adc", "value": b, "classifier_fd": fd}
+             for b, fd in [(8, 10.1), (6, 10.4), (5, 10.8), (4, 13.0)]]
+    frame, first = robustness.summarise(rows, 10.0)
+    assert first == {"adc": "adc_4", "variation": "variation_x5"}
+    assert frame.loc[frame["point"] == "variation_x2", "within_margin"].item()
+    np.testing.assert_allclose(frame.loc[frame["point"] == "adc_4", "fd_over_float"], 1.3)
+    _, none = robustness.summarise(rows[:3], 10.0)
+    assert none == {"variation": None}
+
+
+def test_one_point_on_a_tiny_trained_generator(tmp_path):
+    train(config(epochs=1, every=2), "fashion_mnist", "hardware", IMAGES, TABLES, tmp_path, seed=0)
+    real = IMAGES[:16, :, :, None].astype(np.float32) / 127.5 - 1.0
+    row = robustness.evaluate_point(tmp_path, "adc_4", real, pixels, 16, seed=1)
+    assert row["kind"] == "adc" and row["n_samples"] == 16 and np.isfinite(row["classifier_fd"])
+    again = robustness.evaluate_point(tmp_path, "adc_4", real, pixels, 16, seed=1)
+    assert again["classifier_fd"] == row["classifier_fd"]  # deterministic per seed
+    assert robustness.evaluate_point(tmp_path, "variation_x10", real, pixels, 16, seed=1)["classifier_fd"] \
+        != row["classifier_fd"]
