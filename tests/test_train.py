@@ -1,5 +1,6 @@
 """Training on a tiny DCGAN: outputs, resume after a kill, update counts, NaN stop, sampling."""
 
+import dataclasses
 import json
 import pickle
 
@@ -168,6 +169,26 @@ def test_hardware_run_counts_level_updates(tmp_path):
     params, _, _ = load_generator(tmp_path)
     assert all(np.abs(p["w"]).max() <= 0.05 for p in params.values())  # kept in the device range
     assert generate(tmp_path, 3, seed=0).shape == (3, 8, 8, 1)
+
+
+def test_hardware_run_trains_with_every_non_ideality(tmp_path):
+    """Variation from the table, tunnel read noise, thermal noise and IR drop in the forward pass of training and of
+    generation; the saved hardware carries every figure they need; generation is reproducible per seed."""
+    tables = dataclasses.replace(TABLES, levels_thermal_std_S=np.full(16, 2e-7), wire_ohm_per_cell=5.0)
+    section = config(epochs=1, every=2)
+    section["crossbar"] = {**section["crossbar"], "variation_scale": 1.0, "read_noise": True, "ir_drop": True,
+                           "thermal_noise": True, "tile": {"read_voltage_V": 0.1, "read_time_s": 1e-9,
+                                                           "temperature_K": 300.0, "tile_rows": 16,
+                                                           "tile_columns": 16}}
+    train(section, "fashion_mnist", "hardware", IMAGES, tables, tmp_path, seed=0)
+    history = pd.read_csv(tmp_path / "history.csv")
+    assert np.isfinite(history["g_loss"]).all() and np.isfinite(history["d_loss"]).all()
+    crossbar = json.loads((tmp_path / "config.json").read_text())["hardware"]["crossbar"]
+    assert crossbar["read_noise"] and crossbar["ir_drop"] and crossbar["thermal_noise"]
+    assert crossbar["wire_ohm"] == 5.0 and len(crossbar["level_thermal_std"]) == 16 and crossbar["tile_rows"] == 16
+    a, b = generate(tmp_path, 3, seed=0), generate(tmp_path, 3, seed=0)
+    np.testing.assert_array_equal(a, b)
+    assert not np.allclose(a, generate(tmp_path, 3, seed=1))
 
 
 def test_rerun_of_a_finished_run_rewrites_its_outputs_without_training(tmp_path):
