@@ -343,6 +343,36 @@ def thermal_noise_variance(linear: Callable, x: jax.Array, w: jax.Array, levels:
     return cfg.weight_scale ** 2 * linear(x * x, jnp.take(var, plus) + jnp.take(var, minus))
 
 
+def non_idealities(cfg: CrossbarConfig) -> dict:
+    """Each non-ideality of the crossbar: whether it is on, where its numbers come from (table or formula) and its
+    size in units of G_max - G_min (the summary's sidecar)."""
+    g_range = cfg.g_range_S or float("nan")
+    median = lambda values: float(np.median(values)) if len(values) else None  # noqa: E731
+    read = {"on": cfg.read_noise, "source": "formula: S_I = 2 e I coth(e V / 2 k_B T) per cell (devices/mtj.py), "
+            "bandwidth 1 / (2 crossbar.read_time_s)", "read_voltage_V": cfg.read_voltage_V,
+            "read_time_s": cfg.read_time_s, "temperature_K": cfg.temperature_K}
+    if cfg.read_voltage_V > 0 and cfg.read_time_s > 0 and cfg.temperature_K > 0 and cfg.g_range_S > 0:
+        sigma_A = mtj.read_current_sigma_A(cfg.g_min_S + cfg.g_range_S, cfg.read_voltage_V, cfg.temperature_K,
+                                           cfg.read_time_s)
+        read["cell_std_at_g_max_over_range"] = float(sigma_A / cfg.read_voltage_V / g_range)
+    ir = {"on": cfg.ir_drop, "source": "devices/crossbar.attenuation: nodal solution of the tile at G_max, wire "
+          "resistance per cell from synapse_levels.json fitted.crossbar_design_rule", "wire_ohm": cfg.wire_ohm,
+          "tile_rows": cfg.tile_rows, "tile_columns": cfg.tile_columns}
+    if cfg.ir_drop and cfg.wire_ohm > 0:
+        ir["smallest_gain"] = float(crossbar.attenuation(cfg.tile_rows, cfg.tile_columns, cfg.g_min_S + cfg.g_range_S,
+                                                         cfg.wire_ohm).min())
+    return {
+        "variation": {"on": cfg.variation_scale > 0, "scale": cfg.variation_scale,
+                      "source": "table synapse_levels, conductance_std_S (ensemble spread per level)",
+                      "median_spread_over_range": median(cfg.level_spread)},
+        "read_noise": read,
+        "thermal_noise": {"on": cfg.thermal_noise, "source": "table synapse_thermal, thermal_std_read_S",
+                          "median_read_std_over_range": median(cfg.level_thermal_std)},
+        "ir_drop": ir,
+        "dac_bits": cfg.dac_bits, "adc_bits": cfg.adc_bits,
+    }
+
+
 def dense(x: jax.Array, w: jax.Array) -> jax.Array:
     """x (..., in) @ w (in, out)."""
     return x @ w

@@ -43,6 +43,17 @@ TITLES = {  # the report table of a system without reference numbers
 }
 
 
+def non_idealities_by_run(metrics_files: list[Path]) -> dict:
+    """{"<dataset>/<variant>": the crossbar's non-idealities with their sources} of each DCGAN run on the crossbar
+    (metrics.json key non_idealities, written by the evaluate rule)."""
+    out = {}
+    for path in metrics_files:
+        m = json.loads(Path(path).read_text())
+        if m.get("non_idealities"):
+            out[f"{m['dataset']}/{m['variant']}"] = m["non_idealities"]
+    return {"non_idealities": out}
+
+
 def build_summary(metrics_files: list[Path], fcgan: pd.DataFrame | None = None,
                   ddpm: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per metrics.json (written by the evaluate rule), with the reference numbers beside it (system

@@ -20,6 +20,7 @@ from system.crossbar import (
     fast_searchsorted,
     level_indices,
     level_transitions,
+    non_idealities,
     normalised_levels,
     quantise,
     snap_weights,
@@ -310,3 +311,18 @@ def test_fast_searchsorted_matches_numpy(kind, side):
     v = v.astype(np.float32)
     got = jax.jit(lambda v: fast_searchsorted(a, v, side))(v)
     np.testing.assert_array_equal(got, np.searchsorted(a.astype(np.float32), v, side=side))
+
+
+def test_non_idealities_name_their_sources_and_sizes():
+    cfg = CrossbarConfig(variation_scale=2.0, read_noise=True, ir_drop=True, thermal_noise=True, tile_rows=4,
+                         tile_columns=4, dac_bits=8, adc_bits=6, **READ).with_synapse(LEVELS_S, STD_S, 20.0,
+                                                                                      1e-7 * np.ones(8))
+    d = non_idealities(cfg)
+    g = np.sort(LEVELS_S)
+    assert d["variation"]["on"] and "synapse_levels" in d["variation"]["source"]
+    assert d["variation"]["median_spread_over_range"] == pytest.approx(np.median(STD_S) / (g[-1] - g[0]))
+    by_hand = np.sqrt(tunnel_noise_density(g[-1], 0.1, 300.0) / 2e-9) / 0.1 / (g[-1] - g[0])
+    assert d["read_noise"]["cell_std_at_g_max_over_range"] == pytest.approx(float(by_hand), rel=1e-9)
+    assert d["ir_drop"]["smallest_gain"] == pytest.approx(tile.attenuation(4, 4, g[-1], 20.0).min())
+    assert "synapse_thermal" in d["thermal_noise"]["source"] and (d["dac_bits"], d["adc_bits"]) == (8, 6)
+    assert not non_idealities(CrossbarConfig())["read_noise"]["on"]

@@ -9,8 +9,8 @@ import pytest
 from docutils.core import publish_parts
 
 from system import energy
-from system.summary import (build_summary, energy_by_component, plot_energy_breakdown, plot_summary,
-                            plot_training_curves, sig3, summary_rst)
+from system.summary import (build_summary, energy_by_component, non_idealities_by_run, plot_energy_breakdown,
+                            plot_summary, plot_training_curves, sig3, summary_rst)
 from workflow import inspect_results
 
 REASON = "FID Inception weights not found at /x/pt_inception-2015.pth (torch hub cache)"
@@ -44,6 +44,15 @@ def test_summary_columns_carry_kid_std_and_why_fid_is_missing(tmp_path):
     assert hardware["test_array_cycles_per_image"] == 2450
     assert summary.set_index("variant").loc["float", ["test_energy_with_periphery_nJ_per_image",
                                                        "test_array_cycles_per_image"]].isna().all()
+
+
+def test_sidecar_lists_the_non_idealities_of_each_crossbar_run(tmp_path):
+    write_metrics(tmp_path)
+    hardware = json.loads((tmp_path / "hardware.json").read_text())
+    listed = {"read_noise": {"on": True, "source": "formula"}}
+    (tmp_path / "hardware.json").write_text(json.dumps({**hardware, "non_idealities": listed}))
+    sidecar = non_idealities_by_run([tmp_path / "float.json", tmp_path / "hardware.json"])
+    assert sidecar == {"non_idealities": {"fashion_mnist/hardware": listed}}
 
 
 FCGAN = pd.DataFrame({  # results/fcgan/summary.csv of a float and an in-situ run, as system.fcgan_run.build_summary

@@ -142,6 +142,7 @@ rule summary:
         energy_plot=report("results/energy_breakdown.png", caption="../report/energy_breakdown.rst",
                            category="Summary"),
         curves=report("results/training_curves.png", caption="../report/training_curves.rst", category="Summary"),
+        sidecar="results/summary.json",  # each DCGAN hardware run's non-idealities and their sources
         report_table="results/summary_report.rst",  # the report's front page includes it (workflow.rst)
     log:
         "results/logs/summary.log",

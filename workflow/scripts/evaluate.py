@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from system import classifier, energy, inception, metrics, train
+from system import classifier, crossbar, energy, inception, metrics, train
 from system.data import load_fashion_mnist, load_images
 from pipeline.io import write_csv, write_json
 from system.tables import load_device_tables
@@ -44,6 +44,9 @@ except FileNotFoundError as error:
     fid_missing = str(error)
 scores = metrics.evaluate_samples(real, fake, feature_fns, subset_size=min(1000, n // 2), seed=params.seed)
 
+hardware = train.load_generator(outdir)[2]["hardware"]
+non_idealities = (crossbar.non_idealities(crossbar.CrossbarConfig(**hardware["crossbar"]))
+                  if hardware and hardware.get("synapses", True) else None)
 breakdown = pd.DataFrame(columns=["phase", *energy.COLUMNS])
 energy_metrics = {}
 if variant == "hardware":  # the float baseline and the ablations have no device energy model
@@ -71,4 +74,5 @@ write_json(Path(snakemake.output.metrics), {
     "train_images_per_s": train.training_throughput(Path(snakemake.input.history), setup["system"]["batch_size"]),
     "generation_images_per_s": generation_images_per_s,
     "scores": scores,
+    "non_idealities": non_idealities,
 })

@@ -5,15 +5,16 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline.io import atomic_path, write_csv, write_text
-from system.summary import (build_summary, energy_by_component, plot_energy_breakdown, plot_summary,
-                            plot_training_curves, summary_rst)
+from pipeline.io import atomic_path, write_csv, write_json, write_text
+from system.summary import (build_summary, energy_by_component, non_idealities_by_run, plot_energy_breakdown,
+                            plot_summary, plot_training_curves, summary_rst)
 from workflow.rule_log import log_to
 
 log_to(snakemake.log[0])
 summary = build_summary([Path(p) for p in snakemake.input.metrics], pd.read_csv(snakemake.input.fcgan),
                         pd.read_csv(snakemake.input.ddpm))
 write_csv(Path(snakemake.output.table), summary)
+write_json(Path(snakemake.output.sidecar), non_idealities_by_run([Path(p) for p in snakemake.input.metrics]))
 with atomic_path(Path(snakemake.output.plot)) as tmp:
     plot_summary(summary, tmp)
 write_text(Path(snakemake.output.report_table), summary_rst(summary))
