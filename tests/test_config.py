@@ -62,6 +62,17 @@ BAD = [
     ({"vcma_mtj": {"sweep": {"amplitudes_V": [1.2, 1.0, 1.4]}}}, "vcma_mtj.sweep.amplitudes_V"),
     ({"vcma_mtj": {"sweep": {"time_step_s": 1.0e-10}}}, "vcma_mtj.sweep.time_step_s"),
     ({"vcma_mtj": {"alpha": 0}}, "vcma_mtj.alpha"),
+    # synapse_thermal and the crossbar's non-idealities
+    ({"synapse_thermal": {"proxy_bits": 7}}, "synapse_thermal.proxy_bits"),
+    ({"synapse": {"bits": 2}, "synapse_thermal": {"proxy_bits": 3}}, "synapse_thermal.proxy_bits"),
+    ({"synapse_thermal": {"sample_every_s": 1.0e-15}}, "synapse_thermal.sample_every_s"),
+    ({"system": {"crossbar": {"read_noise": "yes"}}}, "system.crossbar.read_noise"),
+    ({"crossbar": {"temperature_K": 0}}, "crossbar.temperature_K"),
+    # robustness: the schema, the dataset, a thermal study of a run trained without thermal noise, the samples
+    ({"robustness": {"adc_bits": [1]}}, "robustness.adc_bits.0"),
+    ({"robustness": {"dataset": "anime_faces"}, "system": {"datasets": ["fashion_mnist"]}}, "robustness.dataset"),
+    ({"system": {"crossbar": {"thermal_noise": False}}}, "robustness.thermal"),
+    ({"robustness": {"n_samples": 20000}}, "robustness.n_samples"),
     # ddpm: the schema, then the schedule and the images
     ({"ddpm": {"runs": ["software", "pseudo"]}}, "ddpm.runs.1"),
     ({"ddpm": {"channels": 12}}, "ddpm.channels"),
