@@ -2,7 +2,8 @@
 
 1. one training step of the DCGAN at batch 128 (Fashion-MNIST, and with ``--datasets`` Anime Face),
    float vs hardware variant, in ms and images per second (synthetic 64-level synapse and DW transfer
-   curves; crossbar non-idealities off, as in the default config), target: hardware <= 1.3x float;
+   curves), the hardware twice: the ideal crossbar with 8-bit converters (target: <= 1.3x float) and with
+   every non-ideality of the full profile (table variation, read noise, thermal noise, IR drop);
 2. the generator's deconvolutions: explicit zero-padded convolution vs ``lax.conv_transpose``
    (and the ``lhs_dilation`` path the network uses).
 
@@ -12,6 +13,7 @@ Run: ``.venv/bin/python benchmarks/bench_ops.py [--repeats N] [--datasets fashio
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 import time
 from pathlib import Path
@@ -46,19 +48,27 @@ def median_times(fns: dict, *args, repeats: int) -> dict:
 
 
 def synthetic_tables() -> DeviceTables:
-    """64 slightly non-uniform levels; DW ReLU / Leaky ReLU (leak 0.2) curves of 41 points."""
+    """64 slightly non-uniform levels with spreads and thermal read stds of a tenth of their gaps, a 1 ohm wire per
+    cell; DW ReLU / Leaky ReLU (leak 0.2) curves of 41 points."""
     levels = 1e-4 * (1.0 + np.linspace(0.0, 1.0, 64) ** 1.2)
+    tenth_gap = 0.1 * np.diff(levels, append=2 * levels[-1] - levels[-2])
     x = np.linspace(-1.0, 1.0, 41)
-    return DeviceTables(levels, np.zeros(len(levels)), x, np.maximum(x, 0.0), x, np.where(x > 0, x, 0.2 * x), 5.0,
-                        {"relu": 1e-13, "lrelu": 1e-13}, {"potentiation": 1e-15, "depression": 1e-15}, {})
+    return DeviceTables(levels, tenth_gap, x, np.maximum(x, 0.0), x, np.where(x > 0, x, 0.2 * x), 5.0,
+                        {"relu": 1e-13, "lrelu": 1e-13}, {"potentiation": 1e-15, "depression": 1e-15}, {},
+                        wire_ohm_per_cell=1.0, levels_thermal_std_S=tenth_gap)
 
 
 def bench_step(dataset: str, repeats: int) -> dict:
     arch = architecture(dataset)
     real = jnp.asarray(np.random.default_rng(0).uniform(-1, 1, (BATCH,) + arch.image_shape), jnp.float32)
-    hardware = Hardware.from_tables(synthetic_tables(), CrossbarConfig())
+    tables = synthetic_tables()
+    ideal = CrossbarConfig(weight_scale=0.2, dac_bits=8, adc_bits=8)
+    every = dataclasses.replace(ideal, variation_scale=1.0, read_noise=True, thermal_noise=True, ir_drop=True,
+                                read_voltage_V=0.1, read_time_s=1e-9, temperature_K=300.0, tile_rows=128,
+                                tile_columns=128)
     steps = {}
-    for variant, hw in (("float", None), ("hardware", hardware)):
+    for variant, hw in (("float", None), ("hardware", Hardware.from_tables(tables, ideal)),
+                        ("hardware_all", Hardware.from_tables(tables, every))):
         steps[variant] = make_train_step(arch, hw, 2e-4, 0.5)
     carry = init_carry(arch, 2e-4, 0.5, jax.random.PRNGKey(0))
     return median_times(steps, carry, real, jax.random.PRNGKey(1), repeats=repeats)
