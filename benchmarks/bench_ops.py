@@ -47,6 +47,16 @@ def median_times(fns: dict, *args, repeats: int) -> dict:
     return {name: float(np.median(t)) for name, t in times.items()}
 
 
+IDEAL = CrossbarConfig(weight_scale=0.2, dac_bits=8, adc_bits=8)
+
+
+def every_non_ideality() -> CrossbarConfig:
+    """The full profile's crossbar: variation at the table's spread, read noise, thermal noise, IR drop."""
+    return dataclasses.replace(IDEAL, variation_scale=1.0, read_noise=True, thermal_noise=True, ir_drop=True,
+                               read_voltage_V=0.1, read_time_s=1e-9, temperature_K=300.0, tile_rows=128,
+                               tile_columns=128)
+
+
 def synthetic_tables() -> DeviceTables:
     """64 slightly non-uniform levels with spreads and thermal read stds of a tenth of their gaps, a 1 ohm wire per
     cell; DW ReLU / Leaky ReLU (leak 0.2) curves of 41 points."""
@@ -62,13 +72,9 @@ def bench_step(dataset: str, repeats: int) -> dict:
     arch = architecture(dataset)
     real = jnp.asarray(np.random.default_rng(0).uniform(-1, 1, (BATCH,) + arch.image_shape), jnp.float32)
     tables = synthetic_tables()
-    ideal = CrossbarConfig(weight_scale=0.2, dac_bits=8, adc_bits=8)
-    every = dataclasses.replace(ideal, variation_scale=1.0, read_noise=True, thermal_noise=True, ir_drop=True,
-                                read_voltage_V=0.1, read_time_s=1e-9, temperature_K=300.0, tile_rows=128,
-                                tile_columns=128)
     steps = {}
-    for variant, hw in (("float", None), ("hardware", Hardware.from_tables(tables, ideal)),
-                        ("hardware_all", Hardware.from_tables(tables, every))):
+    for variant, hw in (("float", None), ("hardware", Hardware.from_tables(tables, IDEAL)),
+                        ("hardware_all", Hardware.from_tables(tables, every_non_ideality()))):
         steps[variant] = make_train_step(arch, hw, 2e-4, 0.5)
     carry = init_carry(arch, 2e-4, 0.5, jax.random.PRNGKey(0))
     return median_times(steps, carry, real, jax.random.PRNGKey(1), repeats=repeats)

@@ -48,6 +48,7 @@ from PIL import Image, ImageDraw, ImageFont
 from tqdm import tqdm
 
 from pipeline.io import atomic_path, write_csv, write_json, write_pickle
+from system import parallel
 from system.crossbar import CrossbarConfig, level_transitions
 from system.dcgan import Architecture, Hardware, architecture, describe_layers, hardware_parts
 from system.dcgan import discriminator, generator, init
@@ -204,12 +205,14 @@ def _sample_latents(seed: int, latent_dim: int) -> np.ndarray:
 
 def train(sys_cfg: dict, dataset: str, variant: str, images: np.ndarray,
           tables: DeviceTables | None, outdir: Path, seed: int,
-          classifier_features: FeatureFn | None = None) -> None:
+          classifier_features: FeatureFn | None = None, devices: int = 1) -> None:
     """Train the DCGAN of ``dataset`` in ``variant`` on ``images``; write to ``outdir``.
 
     sys_cfg: the config's ``system`` mapping; tables: needed for the hardware variant;
     classifier_features: float images (N, H, W, C) in [-1, 1] -> features (N, F), for the
     classifier_fd of each checkpoint (none without it or with ``checkpoint_metric_samples`` 0).
+    devices: data-parallel devices (system/parallel.py); 1: one device. Not part of the run's setup: a run
+    resumes on another number of devices.
     """
     on_devices = any(hardware_parts(variant))
     if on_devices and tables is None:
@@ -249,6 +252,9 @@ def train(sys_cfg: dict, dataset: str, variant: str, images: np.ndarray,
         ckpt = {"fingerprint": fingerprint, "step": 0, "key": np.asarray(key), "wall_s": 0.0,
                 "history": [], "counts": {}, "carry": to_numpy(init_carry(arch, lr, beta1, key, hw))}
     carry, step, history = ckpt["carry"], ckpt["step"], ckpt["history"]
+    mesh = parallel.data_mesh(devices) if devices > 1 else None  # data parallel: system/parallel.py
+    if mesh is not None:
+        carry = parallel.replicate(carry, mesh)
     counts = {k: np.asarray(v, np.int64) for k, v in ckpt["counts"].items()}
     key = jnp.asarray(ckpt["key"])
     latents = _sample_latents(seed, arch.latent_dim)
@@ -284,6 +290,8 @@ def train(sys_cfg: dict, dataset: str, variant: str, images: np.ndarray,
         if order is None or index == 0:
             order = _epoch_order(seed, epoch, len(images))
         real = _batch(images, order, index, batch)
+        if mesh is not None:
+            real = parallel.split_batch(real, mesh)
         carry, metrics = train_step(carry, real, jax.random.fold_in(key, step))
         d_loss, g_loss = float(metrics["d_loss"]), float(metrics["g_loss"])
         if not (np.isfinite(d_loss) and np.isfinite(g_loss)):

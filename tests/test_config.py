@@ -68,6 +68,7 @@ BAD = [
     ({"synapse_thermal": {"sample_every_s": 1.0e-15}}, "synapse_thermal.sample_every_s"),
     ({"system": {"crossbar": {"read_noise": "yes"}}}, "system.crossbar.read_noise"),
     ({"crossbar": {"temperature_K": 0}}, "crossbar.temperature_K"),
+    ({"system": {"data_parallel_devices": 3}}, "system.data_parallel_devices"),
     # robustness: the schema, the dataset, a thermal study of a run trained without thermal noise, the samples
     ({"robustness": {"adc_bits": [1]}}, "robustness.adc_bits.0"),
     ({"robustness": {"dataset": "anime_faces"}, "system": {"datasets": ["fashion_mnist"]}}, "robustness.dataset"),

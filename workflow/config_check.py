@@ -307,6 +307,10 @@ def check_system(config: dict, train_images: dict[str, int], test_images: dict[s
         if system["batch_size"] > n:
             raise ConfigError(f"system.batch_size: {system['batch_size']} is more than the {n} training images of "
                               f"{dataset} (max_train_images {system.get('max_train_images', 0)})")
+    devices = system["data_parallel_devices"]
+    if system["batch_size"] % devices:
+        raise ConfigError(f"system.data_parallel_devices: the batch of {system['batch_size']} does not split over "
+                          f"{devices} devices")
     study = config["robustness"]
     if {"float", "hardware"} <= set(system["variants"]):
         if study["dataset"] not in system["datasets"]:
