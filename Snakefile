@@ -25,7 +25,7 @@ rule all:
         f"{MTJ_NOISE_DIR}/statistics.json",
         f"{TABLES_DIR}/synapse_thermal.parquet",
         expand("results/robustness/{dataset}/summary.csv", dataset=config["robustness"]["dataset"])
-        if {"float", "hardware"} <= set(VARIANTS) else [],
+        if {"float", "hardware"} <= set(VARIANTS) and config["robustness"]["dataset"] in DATASETS else [],
         f"{DDPM_DIR}/summary.csv",
         f"{FCGAN_DIR}/summary.csv",
     default_target: True

@@ -71,7 +71,6 @@ BAD = [
     ({"system": {"data_parallel_devices": 3}}, "system.data_parallel_devices"),
     # robustness: the schema, the dataset, a thermal study of a run trained without thermal noise, the samples
     ({"robustness": {"adc_bits": [1]}}, "robustness.adc_bits.0"),
-    ({"robustness": {"dataset": "anime_faces"}, "system": {"datasets": ["fashion_mnist"]}}, "robustness.dataset"),
     ({"system": {"crossbar": {"thermal_noise": False}}}, "robustness.thermal"),
     ({"robustness": {"n_samples": 20000}}, "robustness.n_samples"),
     # ddpm: the schema, then the schedule and the images

@@ -312,9 +312,7 @@ def check_system(config: dict, train_images: dict[str, int], test_images: dict[s
         raise ConfigError(f"system.data_parallel_devices: the batch of {system['batch_size']} does not split over "
                           f"{devices} devices")
     study = config["robustness"]
-    if {"float", "hardware"} <= set(system["variants"]):
-        if study["dataset"] not in system["datasets"]:
-            raise ConfigError(f"robustness.dataset: {study['dataset']} is not in system.datasets")
+    if {"float", "hardware"} <= set(system["variants"]) and study["dataset"] in system["datasets"]:
         if study["thermal"] and not system["crossbar"]["thermal_noise"]:
             raise ConfigError("robustness.thermal: true needs system.crossbar.thermal_noise true (the thermal points "
                               "switch the trained run's thermal noise)")
