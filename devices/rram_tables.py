@@ -68,8 +68,10 @@ def check_stage(params: RRAMParams, read_voltage_V: float) -> None:
 
 
 def tile_crossbar(params: RRAMParams, crossbar_section: dict) -> CrossbarParams:
-    """The `crossbar` section's wire, read settings and IR-drop bound on a square tile of rram.tile_rows lines."""
-    section = {**crossbar_section, "tile_rows": params.tile_rows, "tile_columns": params.tile_rows}
+    """The `crossbar` section's wire, read settings and IR-drop bound on a square tile of rram.tile_rows lines, at
+    the RRAM's temperature."""
+    section = {**crossbar_section, "tile_rows": params.tile_rows, "tile_columns": params.tile_rows,
+               "temperature_K": params.temperature_C + ZERO_CELSIUS_K}
     return CrossbarParams.from_config(section)
 
 

@@ -25,6 +25,10 @@ RRAM_CONTRACT = {  # the RRAM tables of the rram_device rule (tests/test_rram.py
     "rram_update": ["direction", "bin", "g_low_S", "g_high_S", "amplitude_V", "duration_s", "delta_mean_S",
                     "delta_spread_S", "delta_std_measured_S", "energy_per_pulse_J"],
 }
+THERMAL_CONTRACT = {  # the synapse at room temperature, rule synapse_thermal (tests/test_synapse_thermal.py)
+    "synapse_thermal": ["level", "conductance_S", "thermal_std_S", "thermal_std_read_S", "thermal_shift_S",
+                        "level_gap_S", "read_std_over_gap"],
+}
 VCMA_CONTRACT = {  # the VCMA MTJ tables of the vcma_device rule (tests/test_vcma.py builds them)
     "vcma_switching": ["amplitude_V", "pulse_width_s", "trajectories", "switched", "p_sw", "ci_low", "ci_high",
                        "p_fit", "fit_band_low", "fit_band_high", "bit_energy_J"],
@@ -91,13 +95,14 @@ def test_contract_columns_units_and_round_trip(built):
         json.loads((built / f"{name}.json").read_text())  # strict JSON (NaN written as null)
 
 
-def test_the_three_table_families():
-    """The magnetic four (rule tables), the two RRAM tables (rule rram_device) and the two VCMA MTJ tables (rule
-    vcma_device) make up the contract."""
+def test_the_four_table_families():
+    """The magnetic four (rule tables), the synapse at temperature (rule synapse_thermal), the two RRAM tables (rule
+    rram_device) and the two VCMA MTJ tables (rule vcma_device) make up the contract."""
     assert list(RRAM_TABLE_NAMES) == list(RRAM_CONTRACT) and list(VCMA_TABLE_NAMES) == list(VCMA_CONTRACT)
-    families = [set(CONTRACT), set(RRAM_CONTRACT), set(VCMA_CONTRACT)]
+    families = [set(CONTRACT), set(THERMAL_CONTRACT), set(RRAM_CONTRACT), set(VCMA_CONTRACT)]
     assert set(TABLE_NAMES) == set().union(*families) and sum(map(len, families)) == len(TABLE_NAMES)
-    for contract, rule in ((RRAM_CONTRACT, "rram_device"), (VCMA_CONTRACT, "vcma_device")):
+    for contract, rule in ((RRAM_CONTRACT, "rram_device"), (VCMA_CONTRACT, "vcma_device"),
+                           (THERMAL_CONTRACT, "synapse_thermal")):
         for name, columns in contract.items():
             assert TABLES[name].column_names == columns and TABLES[name].rule == rule
             assert all(TABLES[name].units[c] for c in columns)

@@ -12,8 +12,10 @@ import yaml
 
 from tests.conftest import REPO, snakemake
 
-ALL_RULES = {"skyrmion_synapse", "dw_activation", "tables", "rram_device", "vcma_device", "mtj_noise", "ddpm_train",
-             "ddpm_evaluate", "ddpm_summary", "classifier", "training_setup", "train", "evaluate", "summary", "fcgan_noise", "fcgan_train", "fcgan_evaluate", "fcgan_summary", "all"}
+ALL_RULES = {"skyrmion_synapse", "synapse_thermal", "dw_activation", "tables", "rram_device", "vcma_device", "mtj_noise",
+             "ddpm_train", "ddpm_evaluate", "ddpm_summary", "classifier", "training_setup", "train", "evaluate",
+             "robustness_point", "robustness_summary", "summary", "fcgan_noise", "fcgan_train", "fcgan_evaluate",
+             "fcgan_summary", "all"}
 
 
 def planned_jobs(stdout: str) -> dict[str, int]:
@@ -81,8 +83,15 @@ def test_tiny_profile_end_to_end_and_targeted_rerun(workdir, data_dir):
     assert ddpm.loc["software", "noise_energy_J_per_image"] == 0 < ddpm.loc["mtj", "noise_energy_J_per_image"]
     noise = json.loads((workdir / "results" / "mtj_noise" / "statistics.json").read_text())
     assert noise["bits"]["corrected"]["frequency_pass"] and noise["energy_per_sample_J"]["corrected"] > 0
-    for name in ["synapse_levels", "synapse_update", "activation_transfer", "activation_energy", "vcma_switching",
-                 "vcma_devices"]:
+    thermal = pd.read_parquet(workdir / "results" / "tables" / "synapse_thermal.parquet")
+    assert list(thermal["level"]) == [0, 1] and (thermal["thermal_std_read_S"] > 0).all()
+    crossbar = json.loads((workdir / "results" / "summary.json").read_text())["non_idealities"]["fashion_mnist/hardware"]
+    assert all(crossbar[kind]["on"] for kind in ("variation", "read_noise", "thermal_noise", "ir_drop"))
+    robust = pd.read_csv(workdir / "results" / "robustness" / "fashion_mnist" / "summary.csv")
+    assert sorted(robust["point"]) == ["adc_4", "thermal_off", "thermal_on", "variation_x0", "variation_x10"]
+    assert (robust["fd_over_float"] > 0).all()
+    for name in ["synapse_levels", "synapse_update", "activation_transfer", "activation_energy", "synapse_thermal",
+                 "vcma_switching", "vcma_devices"]:
         for suffix in ["csv", "parquet", "json"]:
             assert (workdir / "results" / "tables" / f"{name}.{suffix}").is_file()
 
