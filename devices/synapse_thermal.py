@@ -27,10 +27,10 @@ import torch
 from scipy import ndimage
 from tqdm import tqdm
 
-from devices import engine, mtj, synapse
+from devices import engine, mtj, synapse, tables
 from devices.params import SynapseParams, SynapseThermalParams
 from pipeline import io
-from pipeline.table_contract import read_table, write_table
+from pipeline.table_contract import write_table
 
 
 def proxy_params(params: SynapseParams, bits: int) -> SynapseParams:
@@ -150,10 +150,12 @@ def _run_level_job(*args) -> tuple[dict, np.ndarray, np.ndarray]:
     return run_level(*args)
 
 
-def build(params: SynapseParams, thermal: SynapseThermalParams, read_time_s: float, tables_dir: Path, outdir: Path,
-          engine_name: str, seed: int, cache_dir, provenance: dict, workers: int = 1) -> None:
+def build(params: SynapseParams, thermal: SynapseThermalParams, read_time_s: float, synapse_levels_csv: Path,
+          tables_dir: Path, outdir: Path, engine_name: str, seed: int, cache_dir, provenance: dict,
+          workers: int = 1) -> None:
     """Run every proxy level (side by side in `workers` processes), write the table synapse_thermal (into
-    tables_dir) and run.json, levels.csv and a plot (into outdir)."""
+    tables_dir; the full device's levels from the synapse stage's levels.csv, averaged as the synapse_levels table
+    averages them) and run.json, levels.csv and a plot (into outdir)."""
     start = time.perf_counter()
     proxy = proxy_params(params, thermal.proxy_bits)
     samples_per_read = max(1, round(read_time_s / thermal.sample_every_s))
@@ -166,7 +168,7 @@ def build(params: SynapseParams, thermal: SynapseThermalParams, read_time_s: flo
     rows, conductances, relaxed = ([d[i] for d in done] for i in range(3))
     frame = pd.DataFrame(rows)
     pooled = pooled_pillars(levels, conductances, relaxed, samples_per_read)
-    levels_table, _ = read_table(tables_dir, "synapse_levels")
+    levels_table, _ = tables.synapse_levels(pd.read_csv(synapse_levels_csv))
     table = device_table(levels_table, synapse.geometry(params).n_rows * synapse.geometry(params).n_cols, pooled)
     fitted = {"proxy_bits": thermal.proxy_bits, "proxy_levels": frame.to_dict(orient="records"), **pooled,
               "samples_per_read": samples_per_read, "read_time_s": read_time_s,

@@ -68,7 +68,7 @@ TABLES = {t.name: t for t in (
                    ("conductance_S", "S", "float"), ("resistance_ohm", "ohm", "float"),
                    ("conductance_std_S", "S", "float"))),
     Table("synapse_thermal",
-          "one row per level of the full synapse (devices/synapse_thermal.py): conductance_S from synapse_levels; "
+          "one row per level of the full synapse (devices/synapse_thermal.py): conductance_S as in synapse_levels; "
           "thermal_std_S = sqrt(k var_core + (N - k) var_empty), N the pillars, var_core and var_empty the variances "
           "of a pillar over a core and over the uniform film from stochastic LLG at synapse_thermal.temperature_K on "
           "the proxy device (sidecar fitted); thermal_std_read_S the same for the mean over a read of "

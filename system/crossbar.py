@@ -335,8 +335,8 @@ def thermal_noise_variance(linear: Callable, x: jax.Array, w: jax.Array, levels:
     states: s^2 sum_i x_i^2 (sigma[k+]^2 + sigma[k-]^2), sigma the level's read-window std over G_max - G_min
     (table synapse_thermal). Not differentiated."""
     if len(cfg.level_thermal_std) != len(levels):
-        raise ValueError(f"thermal noise needs the read std of each of the {len(levels)} levels "
-                         f"(CrossbarConfig.with_synapse and the synapse_thermal table), got {len(cfg.level_thermal_std)}")
+        raise ValueError(f"thermal noise needs the read std of each of the {len(levels)} levels (CrossbarConfig."
+                         f"with_synapse and the synapse_thermal table), got {len(cfg.level_thermal_std)}")
     x, w = jax.lax.stop_gradient(x), jax.lax.stop_gradient(w)
     var = jnp.asarray(cfg.level_thermal_std, x.dtype) ** 2
     plus, minus = level_indices(w, levels, cfg.weight_scale)

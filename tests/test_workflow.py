@@ -18,6 +18,9 @@ ALL_RULES = {"skyrmion_synapse", "synapse_thermal", "dw_activation", "tables", "
              "fcgan_summary", "all"}
 
 
+ROBUSTNESS = {"robustness_point": 5, "robustness_summary": 1}  # tiny: variation x0 and x10, ADC 4 bits, thermal on/off
+
+
 def planned_jobs(stdout: str) -> dict[str, int]:
     """Rule -> job count from the 'Job stats' table of a dry run ({} when nothing is to be done)."""
     if "Job stats:" not in stdout:
@@ -131,7 +134,7 @@ def test_tiny_profile_end_to_end_and_targeted_rerun(workdir, data_dir):
     plan = snakemake(["-n", "--cores", "2", "--configfile", "changed.yaml", "--config", f"data_dir={data_dir}"],
                      workdir, timeout=300)
     assert plan.returncode == 0, plan.stderr
-    assert planned_jobs(plan.stdout) == {"dw_activation": 1, "tables": 1, "train": 1, "evaluate": 1,
+    assert planned_jobs(plan.stdout) == {"dw_activation": 1, "tables": 1, "train": 1, "evaluate": 1, **ROBUSTNESS,
                                          "summary": 1, "all": 1}, plan.stdout[-3000:]
     assert "wildcards: dataset=fashion_mnist, variant=hardware" in plan.stdout
 
@@ -140,8 +143,8 @@ def test_tiny_profile_end_to_end_and_targeted_rerun(workdir, data_dir):
     (workdir / "changed.yaml").write_text(yaml.safe_dump(changed))
     plan = snakemake(["-n", "--cores", "2", "--configfile", "changed.yaml", "--config", f"data_dir={data_dir}"],
                      workdir, timeout=300)
-    assert planned_jobs(plan.stdout) == {"skyrmion_synapse": 1, "tables": 1, "train": 1, "evaluate": 1,
-                                         "summary": 1, "all": 1}, plan.stdout[-3000:]
+    assert planned_jobs(plan.stdout) == {"skyrmion_synapse": 1, "synapse_thermal": 1, "tables": 1, "train": 1,
+                                         "evaluate": 1, **ROBUSTNESS, "summary": 1, "all": 1}, plan.stdout[-3000:]
 
     # an energy-only device parameter: the DW read voltage (read energy V^2 G t) changes the summary's
     # hardware energy after a rerun of the DW stage and its dependants; the float baseline is untouched
@@ -152,7 +155,7 @@ def test_tiny_profile_end_to_end_and_targeted_rerun(workdir, data_dir):
                       workdir, timeout=1200)
     assert rerun.returncode == 0, rerun.stderr[-5000:]
     assert planned_jobs(rerun.stdout + rerun.stderr) == {"dw_activation": 1, "tables": 1, "train": 1, "evaluate": 1,
-                                          "summary": 1, "all": 1}, rerun.stdout[-3000:]
+                                                          **ROBUSTNESS, "summary": 1, "all": 1}, rerun.stdout[-3000:]
     after = pd.read_csv(workdir / "results" / "summary.csv").set_index("variant")
     assert after.loc["hardware", "test_energy_array_and_devices_nJ_per_image"] != pytest.approx(
         hardware["test_energy_array_and_devices_nJ_per_image"])
@@ -169,9 +172,9 @@ def test_tiny_profile_end_to_end_and_targeted_rerun(workdir, data_dir):
     rerun = snakemake(["--cores", "2", *more], workdir, timeout=1200)
     assert rerun.returncode == 0, rerun.stderr[-5000:]
     assert planned_jobs(rerun.stdout + rerun.stderr) == {"classifier": 1, "training_setup": 2, "train": 2,
-                                                          "evaluate": 2, "summary": 1, "fcgan_evaluate": 2,
-                                                          "fcgan_summary": 1, "ddpm_evaluate": 3, "ddpm_summary": 1,
-                                                          "all": 1}
+                                                          "evaluate": 2, **ROBUSTNESS, "summary": 1,
+                                                          "fcgan_evaluate": 2, "fcgan_summary": 1,
+                                                          "ddpm_evaluate": 3, "ddpm_summary": 1, "all": 1}
     for variant in ("float", "hardware"):
         assert sha256(run_dir / variant / "generator.pkl") != generators[variant]
         assert pd.read_csv(run_dir / variant / "history.csv")["step"].max() == 2 * steps

@@ -25,7 +25,7 @@ rule skyrmion_synapse:
 
 rule synapse_thermal:
     input:
-        levels=f"{TABLES_DIR}/synapse_levels.parquet",
+        levels=f"{SYNAPSE_DIR}/levels.csv",  # the full device's levels (the DW stage does not rerun this one)
     output:
         expand(f"{TABLES_DIR}/synapse_thermal.{{ext}}", ext=["csv", "parquet", "json"]),
         levels=f"{SYNAPSE_THERMAL_DIR}/levels.csv",

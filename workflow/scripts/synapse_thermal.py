@@ -13,6 +13,7 @@ if __name__ == "__main__":  # the proxy levels' worker processes import this fil
     outdir = Path(snakemake.output.run).parent
     synapse_thermal.build(SynapseParams.from_config(snakemake.params.synapse),
                           SynapseThermalParams.from_config(snakemake.params.thermal), snakemake.params.read_time_s,
-                          Path(snakemake.input.levels).parent, outdir, engine.resolve_engine("magnumnp"),
+                          Path(snakemake.input.levels), Path(snakemake.output[0]).parent, outdir,
+                          engine.resolve_engine("magnumnp"),
                           snakemake.params.seed, outdir / ".cache", workers=snakemake.threads,
                           provenance={"rule": "synapse_thermal", "engine_choice": snakemake.params.engine})
