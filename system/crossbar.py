@@ -346,7 +346,6 @@ def thermal_noise_variance(linear: Callable, x: jax.Array, w: jax.Array, levels:
 def non_idealities(cfg: CrossbarConfig) -> dict:
     """Each non-ideality of the crossbar: whether it is on, where its numbers come from (table or formula) and its
     size in units of G_max - G_min (the summary's sidecar)."""
-    g_range = cfg.g_range_S or float("nan")
     median = lambda values: float(np.median(values)) if len(values) else None  # noqa: E731
     read = {"on": cfg.read_noise, "source": "formula: S_I = 2 e I coth(e V / 2 k_B T) per cell (devices/mtj.py), "
             "bandwidth 1 / (2 crossbar.read_time_s)", "read_voltage_V": cfg.read_voltage_V,
@@ -354,7 +353,7 @@ def non_idealities(cfg: CrossbarConfig) -> dict:
     if cfg.read_voltage_V > 0 and cfg.read_time_s > 0 and cfg.temperature_K > 0 and cfg.g_range_S > 0:
         sigma_A = mtj.read_current_sigma_A(cfg.g_min_S + cfg.g_range_S, cfg.read_voltage_V, cfg.temperature_K,
                                            cfg.read_time_s)
-        read["cell_std_at_g_max_over_range"] = float(sigma_A / cfg.read_voltage_V / g_range)
+        read["cell_std_at_g_max_over_range"] = float(sigma_A / cfg.read_voltage_V / cfg.g_range_S)
     ir = {"on": cfg.ir_drop, "source": "devices/crossbar.attenuation: nodal solution of the tile at G_max, wire "
           "resistance per cell from synapse_levels.json fitted.crossbar_design_rule", "wire_ohm": cfg.wire_ohm,
           "tile_rows": cfg.tile_rows, "tile_columns": cfg.tile_columns}

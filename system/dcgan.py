@@ -183,9 +183,9 @@ class Hardware:
         synapses, activations = hardware_parts(variant)
         if not (synapses or activations):
             raise ValueError("the float variant has no hardware")
-        return cls.from_dict({"levels_S": tables.levels_S, "crossbar": asdict(crossbar.with_synapse(tables.levels_S, tables.levels_std_S,
-                                                                         tables.wire_ohm_per_cell,
-                                                                         tables.levels_thermal_std_S)),
+        on_synapse = crossbar.with_synapse(tables.levels_S, tables.levels_std_S, tables.wire_ohm_per_cell,
+                                           tables.levels_thermal_std_S)
+        return cls.from_dict({"levels_S": tables.levels_S, "crossbar": asdict(on_synapse),
                               "relu": (tables.relu_x, tables.relu_y),
                               "lrelu": (tables.lrelu_x, tables.lrelu_y),
                               "input_scale": DEFAULT_INPUT_SCALE, "relu_bias": tables.relu_threshold,
