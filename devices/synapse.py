@@ -39,12 +39,10 @@ and walls move against the charge current (-x for current along +x): motion_sign
 """
 from __future__ import annotations
 
-import contextlib
 import dataclasses
+import json
 import math
-import multiprocessing
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
 import discretisedfield as df
@@ -264,49 +262,44 @@ def relax_level(params, engine_name, seed, cache_dir, level, sample) -> tuple[di
     return row, result
 
 
-def _relax_level_job(*args) -> tuple[dict, engine.Result]:
-    """relax_level in a worker process (one torch thread); the Result's m as an array (Fields do not pickle)."""
-    torch.set_num_threads(1)
-    row, result = relax_level(*args)
-    return row, dataclasses.replace(result, m=result.m.array)
-
-
-def _run_updates_job(*args):
-    """run_updates in a worker process (one torch thread, no progress bar)."""
-    torch.set_num_threads(1)
-    return run_updates(*args, progress=False)
-
-
-def worker_pool(workers: int):
-    """A pool of `workers` spawned processes, or a null context (None) for workers <= 1."""
-    if workers <= 1:
-        return contextlib.nullcontext()
-    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
-
-
-def run_levels(params, engine_name, seed, cache_dir, progress=True, pool=None):
-    """Relax every level x ensemble member, in the worker processes of `pool` or here (pool None).
-
-    Returns (rows, {level: m_z map}, {level: Result}), maps and Results of sample 0.
-    """
+def level_jobs(params: SynapseParams, chunk: int, chunks: int) -> list[tuple[int, int]]:
+    """The (level, sample) relaxations of job `chunk` of `chunks`: every chunks-th of the level-major list, so
+    that each job holds sparse and crowded levels alike (about the same run time)."""
+    if not 0 <= chunk < chunks:
+        raise ValueError(f"level job {chunk} is not one of 0..{chunks - 1}")
     jobs = [(k, s) for k in range(params.n_sites + 1) for s in range(params.ensemble)]
-    done = []
-    with tqdm(total=len(jobs), desc="synapse levels", unit="state", disable=not progress) as bar:
-        if pool is None:
-            for k, s in jobs:
-                done.append(relax_level(params, engine_name, seed, cache_dir, k, s))
-                bar.update()
-        else:
-            futures = [pool.submit(_relax_level_job, params, engine_name, seed, cache_dir, k, s) for k, s in jobs]
-            for future in as_completed(futures):
-                future.result()
-                bar.update()
-            mesh = geometry(params).mesh()
-            done = [(row, dataclasses.replace(result, m=df.Field(mesh, nvdim=3, value=result.m)))
-                    for row, result in (future.result() for future in futures)]
-    rows = pd.DataFrame([row for row, _ in done])
-    results = {row["level"]: result for row, result in done if row["sample"] == 0}
-    return rows, {k: _mz(result.m) for k, result in results.items()}, results
+    return jobs[chunk::chunks]
+
+
+def kept_levels(total: int) -> list[int]:
+    """Levels whose sample-0 state the gather needs: the mapped levels and level 1 (the core radius)."""
+    return sorted(set(_map_levels(total)) | ({1} & set(range(total + 1))))
+
+
+def run_level_chunk(params: SynapseParams, engine_name, seed, cache_dir, chunk: int, chunks: int,
+                    progress=True) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
+    """Relax the states of level job `chunk` of `chunks` (one scattered job of the stage).
+
+    Returns its rows (with engine and engine_version) and {"level_k": m (nx, ny, 1, 3)} of the sample-0 states of
+    kept_levels among them.
+    """
+    rows, states = [], {}
+    kept = kept_levels(params.n_sites)
+    for k, s in tqdm(level_jobs(params, chunk, chunks), desc=f"synapse levels, job {chunk}", unit="state",
+                     disable=not progress):
+        row, result = relax_level(params, engine_name, seed, cache_dir, k, s)
+        rows.append({**row, "engine": result.engine, "engine_version": result.version})
+        if s == 0 and k in kept:
+            states[f"level_{k}"] = result.m.array
+    return pd.DataFrame(rows), states
+
+
+def write_level_chunk(params: SynapseParams, engine_name, seed, cache_dir, chunk: int, chunks: int,
+                      rows_csv: Path, states_npz: Path) -> None:
+    """run_level_chunk, written: its rows to rows_csv, its kept states to states_npz."""
+    rows, states = run_level_chunk(params, engine_name, seed, cache_dir, chunk, chunks)
+    io.write_npz(states_npz, **states)
+    io.write_csv(rows_csv, rows)
 
 
 def _count(centres: np.ndarray, geom: Geometry) -> tuple[int, int]:
@@ -371,42 +364,63 @@ def run_updates(params: SynapseParams, engine_name, cache_dir, progress=True):
     return pd.DataFrame(rows), traces, lane, volume
 
 
-def run_stage(params: SynapseParams, engine_name: str, outdir: Path, seed: int, workers: int = 1) -> None:
-    """Relax all levels and find the update pulses (side by side in `workers` processes); write
-    levels.csv, update.csv, run.json, maps and plots."""
+def run_update_stage(params: SynapseParams, engine_name: str, outdir: Path) -> None:
+    """The write pulses (one job of the stage): update.csv, update.json (engine, write lane, time) and pulse.png."""
     start = time.perf_counter()
     outdir = Path(outdir)
-    cache_dir = outdir / ".cache"
-    with worker_pool(workers) as pool:
-        pending = None if pool is None else pool.submit(_run_updates_job, params, engine_name, cache_dir)
-        levels, maps, results = run_levels(params, engine_name, seed, cache_dir, pool=pool)
-        t_levels = time.perf_counter() - start
-        updates, traces, lane, volume = run_updates(params, engine_name, cache_dir) if pool is None \
-            else pending.result()
-    geom = geometry(params)
-    first = next(iter(results.values()))
-    radius = None
-    if 1 in results and measure.skyrmion_count(results[1].m, region=geom.mtj_half_mask()) == 1:
-        radius = measure.skyrmion_radius(results[1].m, region=geom.mtj_half_mask())
-
-    io.write_csv(outdir / "levels.csv", levels[["level", "sample", "n_skyrmions", "topological_charge", "mz_mean",
-                                                "conductance_S"]])
+    updates, traces, lane, volume = run_updates(params, engine_name, outdir / ".cache")
+    backend = engine._backend(engine.resolve_engine(engine_name))
+    _plot_pulse(outdir / "pulse.png", updates, traces, lane)
     io.write_csv(outdir / "update.csv", updates)
+    io.write_json(outdir / "update.json", {
+        "engine": engine.resolve_engine(engine_name), "engine_version": backend.version(),
+        "wall_time_s": time.perf_counter() - start,
+        "lane": {**dataclasses.asdict(lane), "length_m": lane.length_m, "width_m": lane.width_m,
+                 "heavy_metal_volume_m3": volume}})
+
+
+def gather_stage(params: SynapseParams, chunk_csvs: list[Path], chunk_npzs: list[Path], update_json: Path,
+                 outdir: Path, seed: int) -> None:
+    """Gather the level jobs and the update job into levels.csv, run.json, mz_maps.npz and the plots."""
+    rows = pd.concat([pd.read_csv(path) for path in chunk_csvs]).sort_values(["level", "sample"])
+    expected = {(k, s) for k in range(params.n_sites + 1) for s in range(params.ensemble)}
+    found = set(zip(rows["level"], rows["sample"]))
+    if found != expected or len(rows) != len(expected):
+        raise ValueError(f"the level jobs hold {len(rows)} states, not the {len(expected)} (level, sample) pairs "
+                         "of the synapse section: were they run with another config?")
+    engines = rows[["engine", "engine_version"]].drop_duplicates()
+    if len(engines) != 1:
+        raise ValueError(f"the level jobs ran on different engines: {engines.to_dict(orient='records')}")
+    update = json.loads(Path(update_json).read_text())
+    geom = geometry(params)
+    states = {}
+    for path in chunk_npzs:
+        with np.load(path) as archive:
+            states.update({int(key.split("_")[1]): archive[key] for key in archive.files})
+    maps = {k: _mz(m) for k, m in states.items()}
+    radius = None
+    if 1 in states:
+        state = df.Field(geom.mesh(), nvdim=3, value=states[1])
+        if measure.skyrmion_count(state, region=geom.mtj_half_mask()) == 1:
+            radius = measure.skyrmion_radius(state, region=geom.mtj_half_mask())
+    outdir = Path(outdir)
+    map_levels = _map_levels(params.n_sites)
     x, y = geom.cell_centres()
     io.write_npz(outdir / "mz_maps.npz", x_m=x, y_m=y, boundary_x_m=geom.boundary_x_m,
-                 **{f"level_{k}": maps[k].astype(np.float32) for k in _map_levels(params.n_sites)})
-    _plot_levels(outdir / "levels.png", levels)
-    _plot_maps(outdir / "mz_maps.png", maps, geom, _map_levels(params.n_sites))
-    _plot_pulse(outdir / "pulse.png", updates, traces, lane)
+                 **{f"level_{k}": maps[k].astype(np.float32) for k in map_levels})
+    _plot_levels(outdir / "levels.png", rows)
+    _plot_maps(outdir / "mz_maps.png", maps, geom, map_levels)
+    io.write_csv(outdir / "levels.csv", rows[["level", "sample", "n_skyrmions", "topological_charge", "mz_mean",
+                                              "conductance_S"]])
     io.write_json(outdir / "run.json", {
-        "stage": "skyrmion_synapse", "engine": first.engine, "engine_version": first.version,
-        "wall_time_s": time.perf_counter() - start, "levels_wall_time_s": t_levels,
-        "n_relaxations": len(levels), "workers": workers, "seed": seed, "params": dataclasses.asdict(params),
+        "stage": "skyrmion_synapse", "engine": engines["engine"].iloc[0],
+        "engine_version": engines["engine_version"].iloc[0],
+        "job_time_s": float(rows["relax_wall_s"].sum()) + update["wall_time_s"],  # all its jobs, one after another
+        "relax_time_s": float(rows["relax_wall_s"].sum()), "update_time_s": update["wall_time_s"],
+        "n_relaxations": len(rows), "level_jobs": len(chunk_csvs), "seed": seed, "params": dataclasses.asdict(params),
         "geometry": {**dataclasses.asdict(geom), "length_m": geom.length_m, "width_m": geom.width_m,
                      "boundary_x_m": geom.boundary_x_m, "mtj_area_m2": geom.mtj_area_m2},
-        "lane": {**dataclasses.asdict(lane), "length_m": lane.length_m, "width_m": lane.width_m,
-                 "heavy_metal_volume_m3": volume},
-        "skyrmion_radius_m": radius, "wall_width_parameter_m": wall_width_m(params),
+        "lane": update["lane"], "skyrmion_radius_m": radius, "wall_width_parameter_m": wall_width_m(params),
     })
 
 

@@ -17,8 +17,11 @@ var / n (1 + 2 sum_{j<n} (1 - j / n) rho_j) over the n samples of a window, rho 
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import multiprocessing
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -144,6 +147,13 @@ def device_table(levels_table: pd.DataFrame, pillars: int, pooled: dict) -> pd.D
                          "thermal_shift_S": shift, "level_gap_S": gap, "read_std_over_gap": std_read / gap})
 
 
+def worker_pool(workers: int):
+    """A pool of `workers` spawned processes, or a null context (None) for workers <= 1."""
+    if workers <= 1:
+        return contextlib.nullcontext()
+    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+
+
 def _run_level_job(*args) -> tuple[dict, np.ndarray, np.ndarray]:
     """run_level in a worker process (one torch thread)."""
     torch.set_num_threads(1)
@@ -161,7 +171,7 @@ def build(params: SynapseParams, thermal: SynapseThermalParams, read_time_s: flo
     samples_per_read = max(1, round(read_time_s / thermal.sample_every_s))
     levels = list(range(proxy.n_sites + 1))
     jobs = [(proxy, thermal, level, samples_per_read, engine_name, seed, cache_dir) for level in levels]
-    with synapse.worker_pool(workers) as pool:
+    with worker_pool(workers) as pool:
         done = ([run_level(*job) for job in tqdm(jobs, desc="synapse thermal", unit="level")] if pool is None
                 else [future.result() for future in tqdm([pool.submit(_run_level_job, *job) for job in jobs],
                                                          desc="synapse thermal", unit="level")])

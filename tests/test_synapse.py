@@ -1,8 +1,10 @@
 """Skyrmion synapse: geometry, initial states, a real relaxation of a two-skyrmion level."""
 
+import json
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 import yaml
@@ -81,18 +83,43 @@ def test_two_skyrmion_level_relaxes_to_two_cores_under_the_mtj():
     assert 5e-9 < radius < p.pinning.radius_m
 
 
-def test_level_relaxations_in_two_processes_match_one():
-    """Worker processes give the same levels (seeded jitter per level and sample) as the serial loop."""
+def test_level_jobs_split_every_relaxation_once():
+    p = params(bits=3, ensemble=3)
+    for chunks in (1, 5, 8, 24):
+        jobs = [synapse.level_jobs(p, c, chunks) for c in range(chunks)]
+        flat = [job for chunk in jobs for job in chunk]
+        assert sorted(flat) == [(k, s) for k in range(8) for s in range(3)]
+        assert max(map(len, jobs)) - min(map(len, jobs)) <= 1
+    with pytest.raises(ValueError, match="level job 8 is not one of 0..7"):
+        synapse.level_jobs(p, 8, 8)
+
+
+def test_scattered_level_jobs_gather_to_the_one_job_levels(tmp_path):
+    """Two level jobs gathered give the rows of one job (seeded jitter per level and sample), the maps, and run.json;
+    a job set from another ensemble is refused."""
     p = params(bits=1, ensemble=1)
     threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # as in the workers: another thread count sums in another order, and the relaxation
-    try:                      # stops at a tolerance, not at one point (here 1e-3 of m_z apart at 2 threads)
-        serial, _, _ = synapse.run_levels(p, "magnumnp", 7, None, progress=False)
+    torch.set_num_threads(1)  # another thread count sums in another order, and the relaxation stops at a tolerance
+    try:
+        one, _ = synapse.run_level_chunk(p, "magnumnp", 7, None, 0, 1, progress=False)
+        for job in range(2):
+            synapse.write_level_chunk(p, "magnumnp", 7, None, job, 2, tmp_path / f"{job}.csv", tmp_path / f"{job}.npz")
     finally:
         torch.set_num_threads(threads)
-    with synapse.worker_pool(2) as pool:
-        parallel, maps, results = synapse.run_levels(p, "magnumnp", 7, None, progress=False, pool=pool)
+    update = tmp_path / "update.json"  # the write-pulse job's hand-off (its pulses are tested on their own)
+    update.write_text(json.dumps({"wall_time_s": 1.0, "lane": {"heavy_metal_volume_m3": 1e-23}}))
+    csvs, npzs = [tmp_path / f"{job}.csv" for job in range(2)], [tmp_path / f"{job}.npz" for job in range(2)]
+    synapse.gather_stage(p, csvs, npzs, update, tmp_path / "out", seed=7)
+    gathered = pd.read_csv(tmp_path / "out" / "levels.csv")
     columns = ["level", "sample", "n_skyrmions", "topological_charge", "mz_mean", "conductance_S"]
-    assert np.allclose(serial[columns].to_numpy(), parallel[columns].to_numpy(), rtol=1e-9, atol=0)
-    assert list(parallel["n_skyrmions"]) == [0, 1] and sorted(maps) == [0, 1]
-    assert measure.skyrmion_count(results[1].m, region=synapse.geometry(p).mtj_mask()) == 1
+    assert np.allclose(gathered[columns].to_numpy(), one[columns].to_numpy(), rtol=1e-9, atol=0)
+    assert list(gathered["n_skyrmions"]) == [0, 1]
+    run = json.loads((tmp_path / "out" / "run.json").read_text())
+    assert run["n_relaxations"] == 2 and run["level_jobs"] == 2 and run["engine"] == "magnumnp"
+    assert run["job_time_s"] == pytest.approx(run["relax_time_s"] + 1.0)
+    assert 5e-9 < run["skyrmion_radius_m"] < p.pinning.radius_m
+    with np.load(tmp_path / "out" / "mz_maps.npz") as maps:
+        mtj_half = maps["x_m"] >= maps["boundary_x_m"]  # rows of the (x, y) maps; level 0: no core there, level 1: one
+        assert maps["level_0"][mtj_half].min() > 0.5 and maps["level_1"][mtj_half].min() < -0.5
+    with pytest.raises(ValueError, match="not the 4 \\(level, sample\\) pairs"):
+        synapse.gather_stage(params(bits=1, ensemble=2), csvs, npzs, update, tmp_path / "other", seed=7)

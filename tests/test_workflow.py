@@ -12,7 +12,7 @@ import yaml
 
 from tests.conftest import REPO, snakemake
 
-ALL_RULES = {"skyrmion_synapse", "synapse_thermal", "dw_activation", "tables", "rram_device", "vcma_device", "mtj_noise",
+ALL_RULES = {"synapse_levels", "synapse_update", "skyrmion_synapse", "synapse_thermal", "dw_activation", "tables", "rram_device", "vcma_device", "mtj_noise",
              "ddpm_train", "ddpm_evaluate", "ddpm_summary", "classifier", "training_setup", "train", "evaluate",
              "robustness_point", "robustness_summary", "summary", "fcgan_noise", "fcgan_train", "fcgan_evaluate",
              "fcgan_summary", "all"}
@@ -46,6 +46,7 @@ def test_full_profile_plans_every_stage(workdir, data_dir):
     jobs = planned_jobs(run.stdout)
     assert set(jobs) == ALL_RULES
     assert jobs["training_setup"] == jobs["train"] == jobs["evaluate"] == 4  # 2 datasets x {float, hardware}
+    assert jobs["synapse_levels"] == 8 and jobs["synapse_update"] == jobs["skyrmion_synapse"] == 1  # scattered
 
 
 @pytest.mark.slow
@@ -143,7 +144,8 @@ def test_tiny_profile_end_to_end_and_targeted_rerun(workdir, data_dir):
     (workdir / "changed.yaml").write_text(yaml.safe_dump(changed))
     plan = snakemake(["-n", "--cores", "2", "--configfile", "changed.yaml", "--config", f"data_dir={data_dir}"],
                      workdir, timeout=300)
-    assert planned_jobs(plan.stdout) == {"skyrmion_synapse": 1, "synapse_thermal": 1, "tables": 1, "train": 1,
+    assert planned_jobs(plan.stdout) == {"synapse_levels": 2, "synapse_update": 1, "skyrmion_synapse": 1,  # tiny: 2 states
+                                         "synapse_thermal": 1, "tables": 1, "train": 1,
                                          "evaluate": 1, **ROBUSTNESS, "summary": 1, "all": 1}, plan.stdout[-3000:]
 
     # an energy-only device parameter: the DW read voltage (read energy V^2 G t) changes the summary's

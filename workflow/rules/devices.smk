@@ -1,22 +1,74 @@
 # Micromagnetic device stages. A changed device parameter reruns its stage (params trigger) and its dependants.
 
-rule skyrmion_synapse:
+wildcard_constraints:
+    job=r"\d+",
+
+# The synapse stage scattered: its level relaxations in SYNAPSE_LEVEL_JOBS jobs and its write pulses in one more,
+# gathered into levels.csv and run.json. One engine cache (SYNAPSE_DIR/.cache) serves them all.
+SYNAPSE_LEVEL_JOBS = min(config["scatter"]["synapse_level_jobs"],
+                         2 ** config["synapse"]["bits"] * config["synapse"]["ensemble"])
+
+
+rule synapse_levels:
     output:
-        levels=f"{SYNAPSE_DIR}/levels.csv",
-        updates=f"{SYNAPSE_DIR}/update.csv",
-        run=f"{SYNAPSE_DIR}/run.json",
-        levels_plot=report(f"{SYNAPSE_DIR}/levels.png", caption="../report/synapse_levels.rst", category="Devices"),
-        maps_plot=report(f"{SYNAPSE_DIR}/mz_maps.png", caption="../report/synapse_maps.rst", category="Devices"),
-        pulse_plot=report(f"{SYNAPSE_DIR}/pulse.png", caption="../report/synapse_pulse.rst", category="Devices"),
+        rows=f"{SYNAPSE_DIR}/level_jobs/{{job}}.csv",
+        states=f"{SYNAPSE_DIR}/level_jobs/{{job}}.npz",
     params:
         synapse=stable(config["synapse"]),
         engine=ENGINE,
         seed=config["seed"],
+        jobs=SYNAPSE_LEVEL_JOBS,
+    log:
+        "results/logs/synapse_levels/{job}.log",
+    threads: 1
+    resources:
+        mem_mb=1500,
+        runtime=60,
+    conda:
+        "../../envs/devices.yaml"
+    script:
+        "../scripts/synapse_levels.py"
+
+
+rule synapse_update:
+    output:
+        updates=f"{SYNAPSE_DIR}/update.csv",
+        run=f"{SYNAPSE_DIR}/update.json",
+        pulse_plot=report(f"{SYNAPSE_DIR}/pulse.png", caption="../report/synapse_pulse.rst", category="Devices"),
+    params:
+        synapse=stable(config["synapse"]),
+        engine=ENGINE,
+    log:
+        "results/logs/synapse_update.log",
+    threads: 1
+    resources:
+        mem_mb=1500,
+        runtime=60,
+    conda:
+        "../../envs/devices.yaml"
+    script:
+        "../scripts/synapse_update.py"
+
+
+rule skyrmion_synapse:
+    input:
+        rows=expand(f"{SYNAPSE_DIR}/level_jobs/{{job}}.csv", job=range(SYNAPSE_LEVEL_JOBS)),
+        states=expand(f"{SYNAPSE_DIR}/level_jobs/{{job}}.npz", job=range(SYNAPSE_LEVEL_JOBS)),
+        update_run=f"{SYNAPSE_DIR}/update.json",
+    output:
+        levels=f"{SYNAPSE_DIR}/levels.csv",
+        run=f"{SYNAPSE_DIR}/run.json",
+        levels_plot=report(f"{SYNAPSE_DIR}/levels.png", caption="../report/synapse_levels.rst", category="Devices"),
+        maps_plot=report(f"{SYNAPSE_DIR}/mz_maps.png", caption="../report/synapse_maps.rst", category="Devices"),
+    params:
+        synapse=stable(config["synapse"]),
+        seed=config["seed"],
     log:
         "results/logs/skyrmion_synapse.log",
-    threads: 2  # level relaxations run in parallel processes
+    threads: 1
     resources:
-        mem_mb=6000,
+        mem_mb=1000,
+        runtime=10,
     conda:
         "../../envs/devices.yaml"
     script:
