@@ -1,6 +1,10 @@
-"""The log of a rule: what its script prints goes to the terminal and to the rule's `log:` file."""
+"""The log of a rule: what its script prints goes to the terminal and to the rule's `log:` file, and at the end
+the job's wall time and peak memory (the figures its `resources:` are declared from)."""
 
+import atexit
+import resource
 import sys
+import time
 from pathlib import Path
 
 
@@ -30,3 +34,11 @@ def log_to(path) -> None:
     log = open(path, "w", encoding="utf-8", buffering=1)
     sys.stdout = _Tee(sys.__stdout__, log)
     sys.stderr = _Tee(sys.__stderr__, log)
+    atexit.register(_report_usage, time.perf_counter())
+
+
+def _report_usage(start_s: float) -> None:
+    """Print the job's wall time (s) and peak resident memory (MB; this process or its largest child)."""
+    peak_kb = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+                  resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)  # kB on Linux
+    print(f"job usage: wall {time.perf_counter() - start_s:.1f} s, peak memory {peak_kb / 1024:.0f} MB")
