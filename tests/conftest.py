@@ -1,5 +1,7 @@
-"""Shared fixtures: repository paths, the shared data directory, and a runner for the Snakemake CLI."""
+"""Shared fixtures: repository paths, the shared data directory, a runner for the Snakemake CLI, and the tiny
+profile's local run (once per session)."""
 
+import hashlib
 import os
 import shutil
 import subprocess
@@ -42,3 +44,23 @@ def data_dir() -> Path:
     if not (DATA_DIR / "fashion-mnist").is_dir():
         pytest.skip(f"no Fashion-MNIST under {DATA_DIR} (set SKYRMION_DCGAN_DATA)")
     return DATA_DIR
+
+
+TINY = REPO / "tests" / "tiny.yaml"
+
+
+def result_digests(workdir: Path) -> dict[str, str]:
+    """sha256 of every file under results/tables/ and of results/summary.csv, by path relative to workdir."""
+    files = sorted((workdir / "results" / "tables").iterdir()) + [workdir / "results" / "summary.csv"]
+    return {str(path.relative_to(workdir)): hashlib.sha256(path.read_bytes()).hexdigest() for path in files}
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tmp_path_factory, data_dir):
+    """The tiny profile run end to end on this machine (--cores 2), once per session: (workdir, completed process,
+    the result digests taken right after it). Tests may change the workdir afterwards; the digests stay."""
+    workdir = copy_workflow(tmp_path_factory.mktemp("tiny"))
+    run = snakemake(["--cores", "2", "--configfile", str(TINY), "--config", f"data_dir={data_dir}"], workdir,
+                    timeout=1200)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-5000:]
+    return workdir, run, result_digests(workdir)
