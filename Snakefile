@@ -12,6 +12,7 @@ include: "workflow/rules/tables.smk"
 include: "workflow/rules/rram.smk"
 include: "workflow/rules/vcma.smk"
 include: "workflow/rules/system.smk"
+include: "workflow/rules/sweep.smk"
 include: "workflow/rules/fcgan.smk"
 include: "workflow/rules/ddpm.smk"
 include: "workflow/rules/report.smk"
@@ -26,6 +27,7 @@ rule all:
         f"{TABLES_DIR}/synapse_thermal.parquet",
         expand("results/robustness/{dataset}/summary.csv", dataset=config["robustness"]["dataset"])
         if {"float", "hardware"} <= set(VARIANTS) and config["robustness"]["dataset"] in DATASETS else [],
+        f"{SWEEP_DIR}/summary.csv" if SWEEP_VALUES else [],
         f"{DDPM_DIR}/summary.csv",
         f"{FCGAN_DIR}/summary.csv",
     default_target: True

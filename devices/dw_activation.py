@@ -196,12 +196,12 @@ def settling_run(params: DWActivationParams, ratio: float, rest, steady_m: float
     return trace, float(t[i - 1] + (target - x[i - 1]) * (t[i] - t[i - 1]) / (x[i] - x[i - 1]))
 
 
-def run_stage(params: DWActivationParams, engine_name: str, outdir: Path) -> None:
+def run_stage(params: DWActivationParams, engine_name: str, outdir: Path, cache_dir: Path | None = None) -> None:
     """Sweep every curvature ratio once, read it out as ReLU / Leaky ReLU, time the settling at the
-    largest input once, and write tables and plots."""
+    largest input once, and write tables and plots. The engine cache: cache_dir, else outdir/.cache."""
     start = time.perf_counter()
     outdir = Path(outdir)
-    cache_dir = outdir / ".cache"
+    cache_dir = outdir / ".cache" if cache_dir is None else Path(cache_dir)
     hm, width, x0 = params.heavy_metal, params.track.width_m, params.anisotropy.x0_m
     ratios = sorted({r for _, r in params.device_settings})
     sweeps, rests = {}, {}

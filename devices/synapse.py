@@ -364,11 +364,13 @@ def run_updates(params: SynapseParams, engine_name, cache_dir, progress=True):
     return pd.DataFrame(rows), traces, lane, volume
 
 
-def run_update_stage(params: SynapseParams, engine_name: str, outdir: Path) -> None:
-    """The write pulses (one job of the stage): update.csv, update.json (engine, write lane, time) and pulse.png."""
+def run_update_stage(params: SynapseParams, engine_name: str, outdir: Path, cache_dir: Path | None = None) -> None:
+    """The write pulses (one job of the stage): update.csv, update.json (engine, write lane, time) and pulse.png.
+    The engine cache: cache_dir, else outdir/.cache."""
     start = time.perf_counter()
     outdir = Path(outdir)
-    updates, traces, lane, volume = run_updates(params, engine_name, outdir / ".cache")
+    updates, traces, lane, volume = run_updates(params, engine_name, outdir / ".cache" if cache_dir is None
+                                                else Path(cache_dir))
     backend = engine._backend(engine.resolve_engine(engine_name))
     _plot_pulse(outdir / "pulse.png", updates, traces, lane)
     io.write_csv(outdir / "update.csv", updates)

@@ -407,13 +407,14 @@ def load_run(outdir: Path) -> tuple[Architecture, Hardware, dict, dict, dict]:
     return arch, Hardware.from_dict(config["hardware"]), params, state, config
 
 
-def run_energy(outdir: Path, tables: DeviceTables, cfg: EnergyConfig, images: np.ndarray
-               ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+def run_energy(outdir: Path, tables: DeviceTables, cfg: EnergyConfig, images: np.ndarray,
+               hardware: Hardware | None = None) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """(testing breakdown, training breakdown, generator tiles table) of a finished hardware run in
     ``outdir`` (``system.train``: config.json, generator.pkl, discriminator.pkl, update_counts.csv).
     images: its training images, uint8 (N, H, W[, C]); the first ``cfg.train_batches`` batches of its
-    first epoch are replayed."""
+    first epoch are replayed. hardware: the devices to run it on, else those it was trained on."""
     arch, hw, params, state, config = load_run(outdir)
+    hw = hardware or hw
     seed, batch = int(config["seed"]), int(config["system"]["batch_size"])
     sums = {spec.name: conductance_sums(spec, params[network][spec.name]["w"], hw.levels_S, hw.crossbar.weight_scale)
             for network, layers in zip(NETWORKS, (arch.generator, arch.discriminator)) for spec in layers}

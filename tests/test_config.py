@@ -73,6 +73,15 @@ BAD = [
     ({"robustness": {"adc_bits": [1]}}, "robustness.adc_bits.0"),
     ({"system": {"crossbar": {"thermal_noise": False}}}, "robustness.thermal"),
     ({"robustness": {"n_samples": 20000}}, "robustness.n_samples"),
+    # sweep: the key, each value through the device checks (here the crossbar design rule), the run, the samples
+    ({"sweep": {"parameter": "synapse.mtj.RA", "values": [1.0]}}, "sweep.parameter"),
+    ({"sweep": {"parameter": "crossbar.read_voltage_V", "values": [0.1]}}, "sweep.parameter"),
+    ({"sweep": {"parameter": "synapse.mtj", "values": [0.1]}}, "sweep.parameter"),
+    ({"sweep": {"values": [1600.0, 100.0]}}, "sweep.values"),
+    ({"sweep": {"values": ["1600"]}}, "sweep.values.0"),
+    ({"system": {"datasets": ["fashion_mnist"]}, "sweep": {"values": [1600.0], "dataset": "anime_faces"}},
+     "sweep.dataset"),
+    ({"sweep": {"values": [1600.0], "n_samples": 20000}}, "sweep.n_samples"),
     # ddpm: the schema, then the schedule and the images
     ({"ddpm": {"runs": ["software", "pseudo"]}}, "ddpm.runs.1"),
     ({"ddpm": {"channels": 12}}, "ddpm.channels"),

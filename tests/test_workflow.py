@@ -19,6 +19,7 @@ ALL_RULES = {"synapse_levels", "synapse_update", "skyrmion_synapse", "synapse_th
 
 
 ROBUSTNESS = {"robustness_point": 5, "robustness_summary": 1}  # tiny: variation x0 and x10, ADC 4 bits, thermal on/off
+SWEEP = {"sweep_devices": 2, "sweep_evaluate": 2, "sweep_summary": 1}  # tiny: the synapse's RA at 1600 and 6400
 
 
 def planned_jobs(stdout: str) -> dict[str, int]:
@@ -50,10 +51,9 @@ def test_full_profile_plans_every_stage(workdir, data_dir):
 
 
 @pytest.mark.slow
-def test_tiny_profile_end_to_end_and_targeted_rerun(workdir, data_dir):
+def test_tiny_profile_end_to_end_and_targeted_rerun(tiny_run, data_dir):
+    workdir, run, _ = tiny_run
     tiny = ["--configfile", str(REPO / "tests" / "tiny.yaml"), "--config", f"data_dir={data_dir}"]
-    run = snakemake(["--cores", "2", *tiny], workdir, timeout=1200)
-    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-5000:]
 
     summary = pd.read_csv(workdir / "results" / "summary.csv")
     fcgan_rows = summary[summary["system"] == "rram_fcgan"].set_index("variant")
@@ -91,6 +91,18 @@ def test_tiny_profile_end_to_end_and_targeted_rerun(workdir, data_dir):
     assert list(thermal["level"]) == [0, 1] and (thermal["thermal_std_read_S"] > 0).all()
     crossbar = json.loads((workdir / "results" / "summary.json").read_text())["non_idealities"]["fashion_mnist/hardware"]
     assert all(crossbar[kind]["on"] for kind in ("variation", "read_noise", "thermal_noise", "ir_drop"))
+    # the sweep: at the trained RA it evaluates the trained devices (the evaluate rule's figures to rounding); at 4x
+    # RA every conductance is a quarter
+    swept = pd.read_csv(workdir / "results" / "sweep" / "summary.csv").set_index("value")
+    metrics = json.loads((workdir / "results" / "system" / "fashion_mnist" / "hardware" / "metrics.json").read_text())
+    assert swept.loc[1600.0, "trained_value"] and not swept.loc[6400.0, "trained_value"]
+    assert swept.loc[1600.0, "classifier_fd"] == pytest.approx(metrics["classifier_fd"], rel=1e-6)
+    assert swept.loc[1600.0, "test_energy_with_periphery_nJ_per_image"] == pytest.approx(
+        metrics["test_energy_with_periphery_J_per_image"] * 1e9, rel=1e-9)
+    levels = {v: json.loads((workdir / "results" / "sweep" / f"{v:g}" / "metrics.json").read_text())["levels_S"]
+              for v in (1600.0, 6400.0)}
+    assert levels[6400.0] == pytest.approx([g / 4 for g in levels[1600.0]], rel=1e-9)
+    assert (workdir / "results" / "sweep" / "sweep.png").stat().st_size > 10_000
     robust = pd.read_csv(workdir / "results" / "robustness" / "fashion_mnist" / "summary.csv")
     assert sorted(robust["point"]) == ["adc_4", "thermal_off", "thermal_on", "variation_x0", "variation_x10"]
     assert (robust["fd_over_float"] > 0).all()
@@ -136,7 +148,7 @@ def test_tiny_profile_end_to_end_and_targeted_rerun(workdir, data_dir):
                      workdir, timeout=300)
     assert plan.returncode == 0, plan.stderr
     assert planned_jobs(plan.stdout) == {"dw_activation": 1, "tables": 1, "train": 1, "evaluate": 1, **ROBUSTNESS,
-                                         "summary": 1, "all": 1}, plan.stdout[-3000:]
+                                         **SWEEP, "summary": 1, "all": 1}, plan.stdout[-3000:]
     assert "wildcards: dataset=fashion_mnist, variant=hardware" in plan.stdout
 
     changed = yaml.safe_load((REPO / "tests" / "tiny.yaml").read_text())
@@ -146,7 +158,7 @@ def test_tiny_profile_end_to_end_and_targeted_rerun(workdir, data_dir):
                      workdir, timeout=300)
     assert planned_jobs(plan.stdout) == {"synapse_levels": 2, "synapse_update": 1, "skyrmion_synapse": 1,  # tiny: 2 states
                                          "synapse_thermal": 1, "tables": 1, "train": 1,
-                                         "evaluate": 1, **ROBUSTNESS, "summary": 1, "all": 1}, plan.stdout[-3000:]
+                                         "evaluate": 1, **ROBUSTNESS, **SWEEP, "summary": 1, "all": 1}, plan.stdout[-3000:]
 
     # an energy-only device parameter: the DW read voltage (read energy V^2 G t) changes the summary's
     # hardware energy after a rerun of the DW stage and its dependants; the float baseline is untouched
@@ -157,7 +169,7 @@ def test_tiny_profile_end_to_end_and_targeted_rerun(workdir, data_dir):
                       workdir, timeout=1200)
     assert rerun.returncode == 0, rerun.stderr[-5000:]
     assert planned_jobs(rerun.stdout + rerun.stderr) == {"dw_activation": 1, "tables": 1, "train": 1, "evaluate": 1,
-                                                          **ROBUSTNESS, "summary": 1, "all": 1}, rerun.stdout[-3000:]
+                                                          **ROBUSTNESS, **SWEEP, "summary": 1, "all": 1}, rerun.stdout[-3000:]
     after = pd.read_csv(workdir / "results" / "summary.csv").set_index("variant")
     assert after.loc["hardware", "test_energy_array_and_devices_nJ_per_image"] != pytest.approx(
         hardware["test_energy_array_and_devices_nJ_per_image"])
@@ -175,7 +187,7 @@ def test_tiny_profile_end_to_end_and_targeted_rerun(workdir, data_dir):
     assert rerun.returncode == 0, rerun.stderr[-5000:]
     assert planned_jobs(rerun.stdout + rerun.stderr) == {"classifier": 1, "training_setup": 2, "train": 2,
                                                           "evaluate": 2, **ROBUSTNESS, "summary": 1,
-                                                          "fcgan_evaluate": 2, "fcgan_summary": 1,
+                                                          "sweep_evaluate": 2, "sweep_summary": 1, "fcgan_evaluate": 2, "fcgan_summary": 1,
                                                           "ddpm_evaluate": 3, "ddpm_summary": 1, "all": 1}
     for variant in ("float", "hardware"):
         assert sha256(run_dir / variant / "generator.pkl") != generators[variant]

@@ -29,6 +29,7 @@ import yaml
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))  # run as a script too
 from devices import crossbar, mtj, rram, synapse, vcma  # noqa: E402
+from pipeline import sweep  # noqa: E402
 from devices.params import (CrossbarParams, DWActivationParams, RRAMParams, SynapseParams,  # noqa: E402
                             SynapseThermalParams, VCMAMTJParams)
 
@@ -362,11 +363,39 @@ def check_engine(config: dict) -> None:
             raise ConfigError(f"engine: {error}") from None
 
 
+def check_sweep(config: dict, test_images: dict[str, int]) -> None:
+    """The sweep's key, its run, and every value's config through the same device checks as the config itself."""
+    study = config["sweep"]
+    if not study["values"]:
+        return
+    system = config["system"]
+    if study["dataset"] not in system["datasets"] or not {"float", "hardware"} <= set(system["variants"]):
+        raise ConfigError(f"sweep.dataset: {study['dataset']} is not trained in the float and hardware variants here "
+                          "(system.datasets, system.variants)")
+    if study["n_samples"] > test_images[study["dataset"]]:
+        raise ConfigError(f"sweep.n_samples: {study['n_samples']} is more than the {test_images[study['dataset']]} "
+                          f"test images of {study['dataset']}")
+    try:
+        sweep.override(config, study["parameter"], sweep.current_value(config, study["parameter"]))
+    except (ValueError, KeyError, TypeError):
+        raise ConfigError(f"sweep.parameter: {study['parameter']} is not a numeric key of the sections "
+                          f"{', '.join(sweep.SECTIONS)}") from None
+    for value in study["values"]:
+        try:
+            swept = sweep.override(config, study["parameter"], value)
+            check_values(swept)
+            check_devices(swept)
+        except (ValueError, ConfigError) as error:
+            raise ConfigError(f"sweep.values: {value:g} for {study['parameter']}: {error}") from None
+
+
 def validate(config: dict, base_dir: Path = Path(".")) -> None:
     """Check the merged config and the data it points at; raise ConfigError on the first problem."""
     check_values(config)
     check_devices(config)
-    check_system(config, *check_data(config, base_dir))
+    train_images, test_images = check_data(config, base_dir)
+    check_system(config, train_images, test_images)
+    check_sweep(config, test_images)
     check_engine(config)
 
 
