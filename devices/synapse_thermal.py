@@ -180,7 +180,8 @@ def build(params: SynapseParams, thermal: SynapseThermalParams, read_time_s: flo
     pooled = pooled_pillars(levels, conductances, relaxed, samples_per_read)
     levels_table, _ = tables.synapse_levels(pd.read_csv(synapse_levels_csv))
     table = device_table(levels_table, synapse.geometry(params).n_rows * synapse.geometry(params).n_cols, pooled)
-    fitted = {"proxy_bits": thermal.proxy_bits, "proxy_levels": frame.to_dict(orient="records"), **pooled,
+    fitted = {"proxy_bits": thermal.proxy_bits,  # the proxy levels without their wall times: a table is its physics
+              "proxy_levels": frame.drop(columns="wall_s").to_dict(orient="records"), **pooled,
               "samples_per_read": samples_per_read, "read_time_s": read_time_s,
               "read_window_sampled": bool(thermal.time_s >= read_time_s),  # else the read figures extrapolate
               "all_proxy_states_survived": bool(frame["survived"].all()),

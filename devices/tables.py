@@ -100,7 +100,7 @@ def readout_figures(levels: pd.DataFrame, syn_run: dict) -> dict:
             "strictly_monotonic": bool(np.all(np.diff(G) < 0) or np.all(np.diff(G) > 0)),
             "mtj_area_m2": geom["mtj_area_m2"], "mtj_pillars": geom["n_rows"] * geom["n_cols"],
             "mtj_coverage_of_lattice": geom["mtj_area_m2"] / (geom["n_rows"] * geom["n_cols"] * site_area),
-            "skyrmion_radius_m": syn_run.get("skyrmion_radius_m"), "stage_job_time_s": syn_run.get("job_time_s")}
+            "skyrmion_radius_m": syn_run.get("skyrmion_radius_m")}
 
 
 def level_separation(raw: pd.DataFrame) -> dict:
