@@ -28,7 +28,7 @@ stop_pid_file() {  # TERM, then KILL after 5 s, the daemon whose pid is in $1
 if [ "$command" = stop ]; then
   stop_pid_file "$state/run/slurmd.pid"
   stop_pid_file "$state/run/slurmctld.pid"
-  stop_pid_file "$state/munge/munged.pid"
+  stop_pid_file "$state/run/munged.pid"
   if [ -f "$state/conf_written" ]; then rm -f "$conf" "$state/conf_written"; fi
   exit 0
 fi
@@ -83,8 +83,11 @@ NodeName=$node NodeAddr=127.0.0.1 CPUs=$(nproc) RealMemory=$memory_mb State=UNKN
 PartitionName=main Nodes=$node Default=YES MaxTime=INFINITE State=UP
 CONF
 touch "$state/conf_written"
-mkdir -p "$state/munge" && chown munge:munge /run/munge "$state/munge"  # munged runs as munge: its pid file there
-runuser -u munge -- /usr/sbin/munged --pid-file="$state/munge/munged.pid"
+chown munge:munge /run/munge  # munged runs as munge and writes its pid file there (the state folder may be private)
+rm -f /run/munge/munged.pid
+runuser -u munge -- /usr/sbin/munged
+for _ in $(seq 50); do [ -s /run/munge/munged.pid ] && break; sleep 0.1; done
+cp /run/munge/munged.pid "$state/run/munged.pid"
 /usr/sbin/slurmctld -i
 /usr/sbin/slurmd
 for _ in $(seq 300); do
