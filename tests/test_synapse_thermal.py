@@ -75,3 +75,13 @@ def test_a_short_run_of_the_one_bit_proxy(tmp_path):
     assert abs(row["conductance_mean_S"] - row["conductance_T0_S"]) < 0.2 * gap
     again, _, _ = synapse_thermal.run_level(params, thermal, 1, 5, "magnumnp", 0, tmp_path)
     assert again["conductance_std_S"] == row["conductance_std_S"] and again["wall_s"] == row["wall_s"]
+
+
+def test_survival_tells_a_crossing_or_loss_from_a_transient_shrink():
+    """3 cores, level 1: a core read below the size threshold for a sample and back is no loss; a core that ends in the
+    other half (all cores seen, another count under the MTJ) or stays lost is."""
+    under, total = np.array([1, 1, 0, 1, 1]), np.array([3, 3, 2, 3, 3])  # the MTJ core shrank for one sample
+    assert synapse_thermal.survived(under, total, 1, 3)
+    assert not synapse_thermal.survived(np.array([1, 2, 2]), np.array([3, 3, 3]), 1, 3)  # crossed into the MTJ half
+    assert not synapse_thermal.survived(np.array([1, 1, 1]), np.array([3, 3, 2]), 1, 3)  # a reservoir core lost
+    assert not synapse_thermal.survived(np.array([1, 0, 1]), np.array([3, 3, 3]), 1, 3)  # crossed and back: crossed
