@@ -31,6 +31,17 @@ def test_profile_sets_the_threads_of_every_jax_rule():
     assert jax_rules == set(JAX_RULES)
 
 
+def test_every_rule_declares_its_measured_resources():
+    """Each rule but the target `all` takes its mem_mb and runtime from the one table in common.smk, and the table
+    holds no rule that does not exist."""
+    rules = "".join(path.read_text() for path in (REPO / "workflow" / "rules").glob("*.smk"))
+    blocks = {block.split(":", 1)[0]: block for block in re.split(r"^rule ", rules, flags=re.M)[1:]}
+    table = set(re.findall(r'^    "(\w+)": \{"mem_mb"', rules, re.M))
+    assert table == set(blocks)
+    for name, block in blocks.items():
+        assert f'**RESOURCES["{name}"]' in block, name
+
+
 @pytest.fixture(scope="session")  # before the session's tiny_run: a machine without SLURM skips at once
 def local_slurm(tmp_path_factory):
     """A running single-node SLURM (its state folder); its daemons are stopped by their PIDs afterwards."""

@@ -36,6 +36,8 @@ rule ddpm_train:
     log:
         "results/logs/ddpm/train_{ddpm_noise}.log",
     threads: JAX_THREADS
+    resources:
+        **RESOURCES["ddpm_train"],
     conda:
         "../../envs/system.yaml"
     script:
@@ -58,6 +60,8 @@ rule ddpm_evaluate:
     log:
         "results/logs/ddpm/evaluate_{ddpm_noise}.log",
     threads: JAX_THREADS
+    resources:
+        **RESOURCES["ddpm_evaluate"],
     conda:
         "../../envs/system.yaml"
     script:
@@ -71,6 +75,8 @@ rule ddpm_summary:
         table=report(f"{DDPM_DIR}/summary.csv", caption="../report/ddpm_summary.rst", category="VCMA DDPM"),
     log:
         "results/logs/ddpm/summary.log",
+    resources:
+        **RESOURCES["ddpm_summary"],
     conda:
         "../../envs/system.yaml"
     script:

@@ -22,8 +22,7 @@ rule synapse_levels:
         "results/logs/synapse_levels/{job}.log",
     threads: 1
     resources:
-        mem_mb=1500,
-        runtime=60,
+        **RESOURCES["synapse_levels"],
     conda:
         "../../envs/devices.yaml"
     script:
@@ -42,8 +41,7 @@ rule synapse_update:
         "results/logs/synapse_update.log",
     threads: 1
     resources:
-        mem_mb=1500,
-        runtime=60,
+        **RESOURCES["synapse_update"],
     conda:
         "../../envs/devices.yaml"
     script:
@@ -67,8 +65,7 @@ rule skyrmion_synapse:
         "results/logs/skyrmion_synapse.log",
     threads: 1
     resources:
-        mem_mb=1000,
-        runtime=10,
+        **RESOURCES["skyrmion_synapse"],
     conda:
         "../../envs/devices.yaml"
     script:
@@ -94,7 +91,7 @@ rule synapse_thermal:
         "results/logs/synapse_thermal.log",
     threads: 2  # proxy levels run in parallel processes
     resources:
-        mem_mb=4000,
+        **RESOURCES["synapse_thermal"],
     conda:
         "../../envs/devices.yaml"
     script:
@@ -116,7 +113,7 @@ rule dw_activation:
         "results/logs/dw_activation.log",
     threads: 1
     resources:
-        mem_mb=4000,
+        **RESOURCES["dw_activation"],
     conda:
         "../../envs/devices.yaml"
     script:

@@ -32,6 +32,8 @@ rule fcgan_noise:
     log:
         "results/logs/fcgan/noise.log",
     threads: JAX_THREADS
+    resources:
+        **RESOURCES["fcgan_noise"],
     conda:
         "../../envs/system.yaml"
     script:
@@ -55,6 +57,8 @@ rule fcgan_train:
     log:
         "results/logs/fcgan/train_{fcgan_variant}_{noise}.log",
     threads: JAX_THREADS
+    resources:
+        **RESOURCES["fcgan_train"],
     conda:
         "../../envs/system.yaml"
     script:
@@ -78,6 +82,8 @@ rule fcgan_evaluate:
     log:
         "results/logs/fcgan/evaluate_{fcgan_variant}_{noise}.log",
     threads: JAX_THREADS
+    resources:
+        **RESOURCES["fcgan_evaluate"],
     conda:
         "../../envs/system.yaml"
     script:
@@ -97,6 +103,8 @@ rule fcgan_summary:
                       category="RRAM GAN"),
     log:
         "results/logs/fcgan/summary.log",
+    resources:
+        **RESOURCES["fcgan_summary"],
     conda:
         "../../envs/system.yaml"
     script:

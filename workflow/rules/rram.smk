@@ -23,7 +23,7 @@ rule rram_device:
         "results/logs/rram_device.log",
     threads: 1
     resources:
-        mem_mb=2000,
+        **RESOURCES["rram_device"],
     conda:
         "../../envs/devices.yaml"
     script:

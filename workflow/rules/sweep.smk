@@ -44,8 +44,7 @@ rule sweep_devices:
         "results/logs/sweep_devices/{sweep_value}.log",
     threads: 2  # the thermal proxy levels in 2 processes
     resources:
-        mem_mb=3000,
-        runtime=60,
+        **RESOURCES["sweep_devices"],
     script:
         "../scripts/sweep_devices.py"
 
@@ -71,6 +70,8 @@ rule sweep_evaluate:
     log:
         "results/logs/sweep_evaluate/{sweep_value}.log",
     threads: JAX_THREADS
+    resources:
+        **RESOURCES["sweep_evaluate"],
     script:
         "../scripts/sweep_evaluate.py"
 
@@ -88,5 +89,7 @@ rule sweep_summary:
         trained_value=device_sweep.current_value(config, SWEEP["parameter"]) if SWEEP_VALUES else None,
     log:
         "results/logs/sweep_summary.log",
+    resources:
+        **RESOURCES["sweep_summary"],
     script:
         "../scripts/sweep_summary.py"

@@ -51,6 +51,8 @@ rule classifier:
     log:
         "results/logs/classifier.log",
     threads: JAX_THREADS
+    resources:
+        **RESOURCES["classifier"],
     conda:
         "../../envs/system.yaml"
     script:
@@ -68,6 +70,8 @@ rule training_setup:
         setup=training_setup,
     log:
         "results/logs/training_setup/{dataset}_{variant}.log",
+    resources:
+        **RESOURCES["training_setup"],
     script:
         "../scripts/training_setup.py"
 
@@ -91,6 +95,8 @@ rule train:
     log:
         "results/logs/train/{dataset}_{variant}.log",
     threads: JAX_THREADS
+    resources:
+        **RESOURCES["train"],
     conda:
         "../../envs/system.yaml"
     script:
@@ -121,6 +127,8 @@ rule evaluate:
     log:
         "results/logs/evaluate/{dataset}_{variant}.log",
     threads: JAX_THREADS
+    resources:
+        **RESOURCES["evaluate"],
     conda:
         "../../envs/system.yaml"
     script:
@@ -146,6 +154,8 @@ rule summary:
         report_table="results/summary_report.rst",  # the report's front page includes it (workflow.rst)
     log:
         "results/logs/summary.log",
+    resources:
+        **RESOURCES["summary"],
     conda:
         "../../envs/system.yaml"
     script:
@@ -168,6 +178,8 @@ rule robustness_point:
     log:
         "results/logs/robustness/{dataset}_{point}.log",
     threads: JAX_THREADS
+    resources:
+        **RESOURCES["robustness_point"],
     conda:
         "../../envs/system.yaml"
     script:
@@ -185,5 +197,7 @@ rule robustness_summary:
         plot=report(f"{ROBUSTNESS_DIR}/robustness.png", caption="../report/robustness.rst", category="Summary"),
     log:
         "results/logs/robustness/{dataset}_summary.log",
+    resources:
+        **RESOURCES["robustness_summary"],
     script:
         "../scripts/robustness_summary.py"

@@ -15,6 +15,8 @@ rule tables:
         crossbar=stable(config["crossbar"]),
     log:
         "results/logs/tables.log",
+    resources:
+        **RESOURCES["tables"],
     conda:
         "../../envs/devices.yaml"
     script:

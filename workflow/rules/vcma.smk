@@ -18,7 +18,7 @@ rule vcma_device:
         "results/logs/vcma_device.log",
     threads: 2
     resources:
-        mem_mb=3000,
+        **RESOURCES["vcma_device"],
     conda:
         "../../envs/devices.yaml"
     script:
@@ -40,7 +40,7 @@ rule mtj_noise:
         "results/logs/mtj_noise.log",
     threads: 1
     resources:
-        mem_mb=3000,
+        **RESOURCES["mtj_noise"],
     conda:
         "../../envs/devices.yaml"
     script:
