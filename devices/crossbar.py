@@ -1,4 +1,5 @@
-"""The crossbar design rule: the worst-case IR drop along a line of a tile stays within a bound.
+"""The crossbar design rules: the worst-case IR drop along a line of a tile stays within a bound, and a read is long
+enough to resolve one level of one device on a full column.
 
 A line (word or bit line) of N cells is fed from one end; each cell is a synapse at G_max read at the
 full-scale V_read and draws I = V_read G_max (first order: the drop's effect on the cell currents is
@@ -13,6 +14,16 @@ crossbar.max_ir_drop_fraction for N = max(tile_rows, tile_columns). It is evalua
 the parallel-state conductance of the readout (an upper bound of every level: workflow/config_check.py)
 and in the tables stage from the measured G_max (devices/tables.py), whose figures go into the sidecar.
 
+The read-time rule (`read_time_rule`): a read must resolve one level of one device on a full column. A device
+column of N = tile_rows cells, every cell at the levels' mean conductance G and every row at V_read, carries the
+tunnel-junction noise of N cells, variance N S_I(G, V_read) / (2 t_read) (devices.mtj); the read is long enough
+when its standard deviation is no larger than the current of the smallest level gap, dG_min V_read:
+
+    t_read >= N S_I(G, V_read) / (2 (dG_min V_read)^2).
+
+It is evaluated in the tables stage from the measured levels and recorded beside crossbar.read_time_s (not
+enforced: a shorter read is a choice whose noise the network then feels, system/crossbar.py).
+
 The tile's IR drop itself (`solve_tile`): rows driven at one end, columns summed into a virtual ground at
 the other, a wire segment r between neighbouring cells and between a line's end and its first cell;
 Kirchhoff's current law at every node of both line networks, solved exactly. `attenuation` gives the
@@ -25,6 +36,7 @@ import numpy as np
 from scipy import sparse
 from scipy.sparse import linalg
 
+from devices import mtj
 from devices.mtj import UM2
 from devices.params import CrossbarParams
 
@@ -74,6 +86,25 @@ def check(crossbar: CrossbarParams, G_max_S: float, cell_pitch_m: float, mtj_are
             f"{figures['wire_resistance_per_cell_ohm']:.3g} ohm per cell); RA must be >= {min_ra:.3g} ohm um^2 "
             f"or crossbar.tile_rows / tile_columns smaller")
     return figures
+
+
+def level_resolving_read_time_s(rows: int, g_mean_S: float, gap_S: float, read_voltage_V: float,
+                                temperature_K: float) -> float:
+    """Shortest read (s) whose current noise std on a column of `rows` cells at g_mean_S (S), every row at
+    read_voltage_V (V), is no larger than gap_S read_voltage_V (module docstring)."""
+    noise_density = mtj.current_noise_density_A2_per_Hz(g_mean_S, read_voltage_V, temperature_K)
+    return float(rows * noise_density / (2 * (gap_S * read_voltage_V) ** 2))
+
+
+def read_time_rule(crossbar: CrossbarParams, levels_S) -> dict:
+    """The read-time rule's figures for a synapse of conductance levels levels_S (S), beside crossbar.read_time_s."""
+    g = np.sort(np.asarray(levels_S, float))
+    g_mean, gap = float(g.mean()), float(np.diff(g).min())
+    needed = level_resolving_read_time_s(crossbar.tile_rows, g_mean, gap, crossbar.read_voltage_V,
+                                         crossbar.temperature_K)
+    return {"column_cells": crossbar.tile_rows, "g_mean_S": g_mean, "smallest_gap_S": gap,
+            "level_resolving_read_time_s": needed, "read_time_s": crossbar.read_time_s,
+            "holds": bool(crossbar.read_time_s >= needed)}
 
 
 def solve_tile(conductance_S: np.ndarray, row_voltages_V: np.ndarray, wire_ohm: float) -> tuple[np.ndarray, np.ndarray]:

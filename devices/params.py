@@ -220,12 +220,14 @@ class Pulse:
 @dataclass(frozen=True, kw_only=True)
 class RRAMParams:
     """Passive Pt/Al2O3/TiO2-x RRAM crossbar (devices.rram), config section `rram`. Reads use the
-    `crossbar` section's read voltage and time; the range checks against the model are in devices.rram."""
+    `crossbar` section's read voltage and this section's read time; the range checks against the model are in
+    devices.rram."""
     temperature_C: float = _number("any")        # ambient temperature (degC), the model's unit
     g_low_S: float = _number("positive")         # operating window: devices start inside it and
     g_high_S: float = _number("positive")        # w = s (G+ - G-) / (g_high - g_low) (S)
     tile_rows: int = _number("positive")         # cells on a bit line of an RRAM tile (1)
     cell_pitch_m: float = _number("positive")    # 0T1R cell pitch along a line (m)
+    read_time_s: float = _number("positive")     # one read of an RRAM tile (s)
     set_pulse: Pulse
     reset_pulse: Pulse
     population: int = _number("positive")        # devices drawn for the tables (1)

@@ -4,7 +4,7 @@
   coefficients A1, A3 and their signed device-to-device spreads at rram.temperature_C, the mean current at
   the read voltage (crossbar.read_voltage_V), the standard deviation of that current measured over
   rram.population drawn devices at g0, the Johnson noise of the chord conductance over the read bandwidth
-  1 / (2 crossbar.read_time_s), and the nonlinearity A3 V_read^2 / A1.
+  1 / (2 rram.read_time_s), and the nonlinearity A3 V_read^2 / A1.
 - rram_update: one row per direction and switching bin: the configured pulse, the model's mean step D and
   signed spread s there, the standard deviation of the step measured over rram.population devices drawn
   across the bin (each with its own device draw and pulse draw; the step before the model-window clip, so
@@ -68,10 +68,10 @@ def check_stage(params: RRAMParams, read_voltage_V: float) -> None:
 
 
 def tile_crossbar(params: RRAMParams, crossbar_section: dict) -> CrossbarParams:
-    """The `crossbar` section's wire, read settings and IR-drop bound on a square tile of rram.tile_rows lines, at
-    the RRAM's temperature."""
+    """The `crossbar` section's wire, read voltage and IR-drop bound on a square tile of rram.tile_rows lines, at
+    the RRAM's temperature and read time."""
     section = {**crossbar_section, "tile_rows": params.tile_rows, "tile_columns": params.tile_rows,
-               "temperature_K": params.temperature_C + ZERO_CELSIUS_K}
+               "temperature_K": params.temperature_C + ZERO_CELSIUS_K, "read_time_s": params.read_time_s}
     return CrossbarParams.from_config(section)
 
 
@@ -267,7 +267,7 @@ def generators(seed: int) -> dict[str, np.random.Generator]:
 def build_tables(params: RRAMParams, crossbar_section: dict, seed: int, tables_dir, provenance: dict) -> dict:
     """Check the parameters and the tile's design rule, build the two RRAM tables and write them to tables_dir
     under the table contract; returns {"read": frame, "update": frame, "fitted": common figures}."""
-    read_V, read_t = crossbar_section["read_voltage_V"], crossbar_section["read_time_s"]
+    read_V, read_t = crossbar_section["read_voltage_V"], params.read_time_s
     check_stage(params, read_V)
     rule = design_rule(params, crossbar_section)
     rngs = generators(seed)

@@ -42,6 +42,8 @@ def build_tables(synapse_dir: Path, dw_dir: Path, synapse_params: dict, dw_param
     geom = syn_run["geometry"]
     levels_fit["crossbar_design_rule"] = crossbar.check(CrossbarParams.from_config(crossbar_params),
                                                         levels_fit["G_max_S"], geom["length_m"], geom["mtj_area_m2"])
+    levels_fit["read_time_rule"] = crossbar.read_time_rule(CrossbarParams.from_config(crossbar_params),
+                                                           levels["conductance_S"])
     levels_fit.update(readout_figures(levels, syn_run))
     update_raw = pd.read_csv(synapse_dir / "update.csv")
     update = synapse_update(update_raw)

@@ -3,10 +3,11 @@
 A point scales one non-ideality of the trained hardware DCGAN at generation time, the others as trained:
 `variation_xS` sets the device-to-device variation to S times the synapse table's spread
 (system.crossbar.variation_scale = S), `adc_B` sets the
-column ADC to B bits, `thermal_on` / `thermal_off` switches the states' thermal noise. Each point generates
+column ADC to B bits, `thermal_on` / `thermal_off` switches the states' thermal noise, `read_time_xF` reads for F
+times crossbar.read_time_s (the read noise's variance scales with 1 / F). Each point generates
 `n_samples` images and scores them with the classifier's Frechet distance and KID against as many test images;
 the summary divides each FD by the float baseline's and names, per kind, the first point (in the order of growing
-harm: larger variation, fewer bits) where the FD is more than 10 % above the float run's.
+harm: larger variation, fewer bits, shorter reads) where the FD is more than 10 % above the float run's.
 """
 from __future__ import annotations
 
@@ -19,21 +20,27 @@ import pandas as pd
 from system import train
 from system.metrics import evaluate_samples
 
-POINT = re.compile(r"^(variation_x(?P<scale>\d+(\.\d+)?)|adc_(?P<bits>\d+)|thermal_(?P<thermal>on|off))$")
+POINT = re.compile(r"^(variation_x(?P<scale>\d+(\.\d+)?)|adc_(?P<bits>\d+)|thermal_(?P<thermal>on|off)"
+                   r"|read_time_x(?P<read>\d+(\.\d+)?(e-?\d+)?))$")
 QUALITY_MARGIN = 0.10  # "falls 10 % behind float": FD above 1.1 x the float run's
 
 
 def points(section: dict) -> list[str]:
-    """The study's points from the config section `robustness`: variation scales, ADC bits, thermal on/off."""
+    """The study's points from the config section `robustness`: variation scales, ADC bits, thermal on/off, read
+    time scales."""
     return ([f"variation_x{s:g}" for s in section["variation_scales"]] + [f"adc_{b}" for b in section["adc_bits"]]
-            + ["thermal_on", "thermal_off"] * bool(section["thermal"]))
+            + ["thermal_on", "thermal_off"] * bool(section["thermal"])
+            + [f"read_time_x{f:g}" for f in section["read_time_scales"]])
 
 
 def parse(point: str) -> tuple[str, float]:
-    """(kind, value) of a point name: ("variation", S), ("adc", B) or ("thermal", 1 / 0)."""
+    """(kind, value) of a point name: ("variation", S), ("adc", B), ("thermal", 1 / 0) or ("read", F)."""
     match = POINT.match(point)
     if not match:
-        raise ValueError(f"robustness point {point!r}: expected variation_x<scale>, adc_<bits> or thermal_on|off")
+        raise ValueError(f"robustness point {point!r}: expected variation_x<scale>, adc_<bits>, thermal_on|off or "
+                         "read_time_x<scale>")
+    if match["read"] is not None:
+        return "read", float(match["read"])
     if match["scale"] is not None:
         return "variation", float(match["scale"])
     if match["bits"] is not None:
@@ -52,6 +59,10 @@ def apply(hardware: dict, point: str) -> dict:
         crossbar["variation_scale"] = value
     elif kind == "adc":
         crossbar["adc_bits"] = int(value)
+    elif kind == "read":
+        if not (crossbar["read_noise"] and value > 0):
+            raise ValueError(f"{point}: needs a positive scale and a run trained with system.crossbar.read_noise true")
+        crossbar["read_time_s"] = crossbar["read_time_s"] * value
     else:
         if value and len(crossbar.get("level_thermal_std", ())) == 0:
             raise ValueError(f"{point}: the trained run has no thermal table (train with system.crossbar."
@@ -79,7 +90,8 @@ def summarise(rows: list[dict], float_fd: float) -> tuple[pd.DataFrame, dict]:
     frame = pd.DataFrame(rows)
     frame["fd_over_float"] = frame["classifier_fd"] / float_fd
     frame["within_margin"] = frame["fd_over_float"] <= 1 + QUALITY_MARGIN
-    harm = {"variation": 1, "adc": -1, "thermal": 1}  # growing harm: larger scale, fewer bits, noise on
+    harm = {"variation": 1, "adc": -1, "thermal": 1, "read": -1}  # growing harm: larger scale, fewer bits, noise
+    # on, shorter reads
     frame = frame.sort_values(["kind", "value"]).reset_index(drop=True)
     first = {}
     for kind, group in frame.groupby("kind", sort=False):
@@ -98,7 +110,8 @@ def plot(path, frame: pd.DataFrame, first: dict) -> None:
     from pipeline.io import save_figure
     kinds = list(dict.fromkeys(frame["kind"]))
     fig, axes = plt.subplots(1, len(kinds), figsize=(4.5 * len(kinds), 4), squeeze=False)
-    labels = {"variation": "device variation (x the table's spread)", "adc": "ADC bits", "thermal": "thermal noise"}
+    labels = {"variation": "device variation (x the table's spread)", "adc": "ADC bits", "thermal": "thermal noise",
+              "read": "read time (x crossbar.read_time_s)"}
     for ax, kind in zip(axes[0], kinds):
         group = frame[frame["kind"] == kind].sort_values("value")
         ax.plot(group["value"], group["fd_over_float"], "o-")
@@ -106,6 +119,8 @@ def plot(path, frame: pd.DataFrame, first: dict) -> None:
         ax.set(xlabel=labels[kind], ylabel="classifier FD / float", title=f"first past 10 %: {first[kind]}")
         if kind == "variation":
             ax.set_xscale("symlog", linthresh=1)
+        if kind == "read":
+            ax.set_xscale("log")
         if kind == "thermal":
             ax.set_xticks([0, 1], ["off", "on"])
         ax.legend(fontsize=8)

@@ -1,14 +1,15 @@
 """The crossbar design rule: IR drop of a line of cells, by hand and against a nodal solution of the ladder; the
-tile's nodal solution against 4 x 4 networks solved by hand."""
+tile's nodal solution against 4 x 4 networks solved by hand; the read-time rule by hand."""
 import numpy as np
 import pytest
 
 from devices import crossbar
 from devices.params import CrossbarParams
 
-RULE = CrossbarParams.from_config({"tile_rows": 128, "tile_columns": 128, "read_voltage_V": 0.1, "read_time_s": 1e-9,
-                                   "temperature_K": 300.0, "max_ir_drop_fraction": 0.1,
-                                   "wire": {"width_m": 100e-9, "aspect_ratio": 1.7, "resistivity_ohm_m": 2.37e-8}})
+RULE_SECTION = {"tile_rows": 128, "tile_columns": 128, "read_voltage_V": 0.1, "read_time_s": 1e-9,
+                "temperature_K": 300.0, "max_ir_drop_fraction": 0.1,
+                "wire": {"width_m": 100e-9, "aspect_ratio": 1.7, "resistivity_ohm_m": 2.37e-8}}
+RULE = CrossbarParams.from_config(RULE_SECTION)
 
 
 def test_hand_values():
@@ -18,6 +19,21 @@ def test_hand_values():
     assert figures["ir_drop_fraction"] == pytest.approx(r * 10e-6 * 128 * 129 / 2, rel=1e-12)  # 0.0783
     assert figures["holds"] and figures["line_current_A"] == pytest.approx(128 * 0.1 * 10e-6)
     assert crossbar.max_conductance_S(RULE, 680e-9) == pytest.approx(0.1 / (r * 8256), rel=1e-12)
+
+
+def test_read_time_rule_by_hand():
+    """At the rule's read time a 128-cell column's noise std equals one gap's current: shot noise with its thermal
+    limit written out from the constants, S_I = 2 e I coth(e V / 2 k_B T), independently of devices.mtj."""
+    e, k_b, T, V = 1.602176634e-19, 1.380649e-23, 300.0, 0.1
+    levels = np.array([8.0e-6, 8.06e-6, 8.1e-6, 8.2e-6])  # smallest gap 40 nS
+    figures = crossbar.read_time_rule(RULE, levels)
+    t = figures["level_resolving_read_time_s"]
+    g = levels.mean()
+    noise_density = 2 * e * g * V / np.tanh(e * V / (2 * k_b * T))
+    assert np.sqrt(128 * noise_density / (2 * t)) == pytest.approx(40e-9 * V, rel=1e-9)
+    assert figures["smallest_gap_S"] == pytest.approx(40e-9, rel=1e-9)
+    assert not figures["holds"] and t > 1e-7  # a 1 ns read cannot resolve a 40 nS level on this column
+    assert crossbar.read_time_rule(CrossbarParams.from_config({**RULE_SECTION, "read_time_s": 2 * t}), levels)["holds"]
 
 
 def ladder_far_drop(r_ohm: float, G_S: float, n: int) -> float:

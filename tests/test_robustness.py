@@ -7,28 +7,34 @@ from system import robustness
 from system.train import train
 from tests.test_train import IMAGES, TABLES, config, pixels, tiny_architecture  # noqa: F401 (the 8x8 DCGAN)
 
-SECTION = {"variation_scales": [0, 1, 2, 5, 10], "adc_bits": [4, 8], "thermal": True}
+SECTION = {"variation_scales": [0, 1, 2, 5, 10], "adc_bits": [4, 8], "thermal": True, "read_time_scales": [1, 0.0015]}
 
 
 def test_points_and_their_parsing():
     names = robustness.points(SECTION)
     assert names == ["variation_x0", "variation_x1", "variation_x2", "variation_x5", "variation_x10", "adc_4",
-                     "adc_8", "thermal_on", "thermal_off"]
+                     "adc_8", "thermal_on", "thermal_off", "read_time_x1", "read_time_x0.0015"]
     assert robustness.parse("variation_x2.5") == ("variation", 2.5) and robustness.parse("adc_6") == ("adc", 6.0)
     assert robustness.parse("thermal_off") == ("thermal", 0.0)
-    assert robustness.points({**SECTION, "thermal": False})[-1] == "adc_8"
+    assert robustness.parse("read_time_x0.0015") == ("read", 0.0015)
+    assert robustness.parse(robustness.points({**SECTION, "read_time_scales": [1e-5]})[-1]) == ("read", 1e-5)
+    assert robustness.points({**SECTION, "thermal": False, "read_time_scales": []})[-1] == "adc_8"
     with pytest.raises(ValueError, match="robustness point 'adc_x'"):
         robustness.parse("adc_x")
 
 
 def test_a_point_changes_one_setting_of_the_trained_hardware():
     hardware = {"crossbar": {"variation_scale": 1.0, "adc_bits": 8, "thermal_noise": True, "level_spread": (0.01,),
-                             "level_thermal_std": (0.02,)}}
+                             "level_thermal_std": (0.02,), "read_noise": True, "read_time_s": 1e-6}}
     assert robustness.apply(hardware, "variation_x5")["crossbar"]["variation_scale"] == 5.0
     assert robustness.apply(hardware, "adc_4")["crossbar"] == {**hardware["crossbar"], "adc_bits": 4}
     assert robustness.apply(hardware, "thermal_off")["crossbar"]["thermal_noise"] is False
+    assert robustness.apply(hardware, "read_time_x0.01")["crossbar"]["read_time_s"] == pytest.approx(1e-8)
     assert hardware["crossbar"]["adc_bits"] == 8  # the trained settings are not touched
-    bare = {"crossbar": {"variation_scale": 0.0, "adc_bits": 8, "thermal_noise": False}}
+    bare = {"crossbar": {"variation_scale": 0.0, "adc_bits": 8, "thermal_noise": False, "read_noise": False,
+                         "read_time_s": 1e-6}}
+    with pytest.raises(ValueError, match="read_noise"):
+        robustness.apply(bare, "read_time_x0.1")
     with pytest.raises(ValueError, match="thermal table"):
         robustness.apply(bare, "thermal_on")
     with pytest.raises(ValueError, match="level spreads"):

@@ -71,9 +71,10 @@ def step_by_hand(row, V, t):
 
 
 RRAM = {"temperature_C": T_C, "g_low_S": 31.6e-6, "g_high_S": 100.0e-6, "tile_rows": 32, "cell_pitch_m": 200e-9,
+        "read_time_s": 1e-9,
         "set_pulse": {"amplitude_V": 1.2, "duration_s": 1e-5}, "reset_pulse": {"amplitude_V": -1.5, "duration_s": 1e-5},
         "population": 20000, "pulses": 5}
-CROSSBAR = {"read_voltage_V": 0.1, "read_time_s": 1e-9, "max_ir_drop_fraction": 0.1,
+CROSSBAR = {"read_voltage_V": 0.1, "max_ir_drop_fraction": 0.1,
             "wire": {"width_m": 100e-9, "aspect_ratio": 1.7, "resistivity_ohm_m": 2.37e-8}}
 
 

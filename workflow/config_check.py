@@ -317,6 +317,9 @@ def check_system(config: dict, train_images: dict[str, int], test_images: dict[s
         if study["thermal"] and not system["crossbar"]["thermal_noise"]:
             raise ConfigError("robustness.thermal: true needs system.crossbar.thermal_noise true (the thermal points "
                               "switch the trained run's thermal noise)")
+        if study["read_time_scales"] and not system["crossbar"]["read_noise"]:
+            raise ConfigError("robustness.read_time_scales: needs system.crossbar.read_noise true (the points scale the "
+                              "trained run's read time, whose noise is off)")
         if study["n_samples"] > test_images[study["dataset"]]:
             raise ConfigError(f"robustness.n_samples: {study['n_samples']} is more than the "
                               f"{test_images[study['dataset']]} test images of {study['dataset']}")

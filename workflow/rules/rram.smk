@@ -1,10 +1,10 @@
 # The RRAM device stage: the compact model of passive Pt/Al2O3/TiO2-x RRAM (devices/rram.py) as the two RRAM tables,
 # G-vs-pulse curves and an I-V plot (docs/rram.md). Its params are the `rram` section, the `crossbar` settings the
-# stage uses (read voltage and time, wire, IR-drop bound; not the magnetic tile's size) and the seed: no magnetic
+# stage uses (read voltage, wire, IR-drop bound; not the magnetic tile's size) and the seed: no magnetic
 # stage depends on it, and nothing of it depends on them.
 
 RRAM_DIR = "results/devices/rram"
-RRAM_CROSSBAR_KEYS = ["read_voltage_V", "read_time_s", "wire", "max_ir_drop_fraction"]
+RRAM_CROSSBAR_KEYS = ["read_voltage_V", "wire", "max_ir_drop_fraction"]
 
 
 rule rram_device:
