@@ -36,7 +36,14 @@ fi
 
 [ "$(id -u)" = 0 ] || cannot "not root (it installs packages and writes $conf)"
 command -v apt-get > /dev/null || cannot "no apt-get (Debian packages slurmctld, slurmd, slurm-client, munge)"
-if [ -e "$conf" ] && [ ! -f "$state/conf_written" ]; then cannot "$conf exists: a SLURM is configured here already"; fi
+if [ -e "$conf" ] && [ ! -f "$state/conf_written" ]; then
+  # a conf of this script with no controller running was left by an interrupted run: take it over
+  if head -n 1 "$conf" | grep -q "written by tests/slurm/local_cluster.sh" && ! pgrep -x slurmctld > /dev/null; then
+    echo "local_cluster.sh: replacing $conf left by an interrupted run" >&2
+  else
+    cannot "$conf exists: a SLURM is configured here already"
+  fi
+fi
 if ! command -v slurmctld > /dev/null || ! command -v slurmd > /dev/null || ! command -v munged > /dev/null; then
   export DEBIAN_FRONTEND=noninteractive
   { apt-get update -qq && apt-get install -y -qq --no-install-recommends slurmctld slurmd slurm-client munge; } \
