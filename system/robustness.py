@@ -22,6 +22,8 @@ from system.metrics import evaluate_samples
 
 POINT = re.compile(r"^(variation_x(?P<scale>\d+(\.\d+)?)|adc_(?P<bits>\d+)|thermal_(?P<thermal>on|off)"
                    r"|read_time_x(?P<read>\d+(\.\d+)?(e-?\d+)?))$")
+WILDCARD = re.sub(r"\?P<\w+>", "", POINT.pattern)[1:-1]  # the point names without anchors or group names (the
+# robustness_point rule's wildcard constraint)
 QUALITY_MARGIN = 0.10  # "falls 10 % behind float": FD above 1.1 x the float run's
 
 
@@ -90,8 +92,8 @@ def summarise(rows: list[dict], float_fd: float) -> tuple[pd.DataFrame, dict]:
     frame = pd.DataFrame(rows)
     frame["fd_over_float"] = frame["classifier_fd"] / float_fd
     frame["within_margin"] = frame["fd_over_float"] <= 1 + QUALITY_MARGIN
-    harm = {"variation": 1, "adc": -1, "thermal": 1, "read": -1}  # growing harm: larger scale, fewer bits, noise
-    # on, shorter reads
+    # growing harm: larger scale, fewer bits, noise on, shorter reads
+    harm = {"variation": 1, "adc": -1, "thermal": 1, "read": -1}
     frame = frame.sort_values(["kind", "value"]).reset_index(drop=True)
     first = {}
     for kind, group in frame.groupby("kind", sort=False):

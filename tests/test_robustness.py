@@ -1,5 +1,7 @@
 """The robustness study: point names, how a point changes the trained hardware, the summary's 10 % point, and one
 point evaluated on a tiny trained generator."""
+import re
+
 import numpy as np
 import pytest
 
@@ -21,6 +23,9 @@ def test_points_and_their_parsing():
     assert robustness.points({**SECTION, "thermal": False, "read_time_scales": []})[-1] == "adc_8"
     with pytest.raises(ValueError, match="robustness point 'adc_x'"):
         robustness.parse("adc_x")
+    # the rule's wildcard constraint admits every point and nothing else
+    assert all(re.fullmatch(robustness.WILDCARD, name) for name in names + ["read_time_x1e-05"])
+    assert not re.fullmatch(robustness.WILDCARD, "adc_x") and not re.fullmatch(robustness.WILDCARD, "thermal_x")
 
 
 def test_a_point_changes_one_setting_of_the_trained_hardware():

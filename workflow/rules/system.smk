@@ -12,7 +12,7 @@ RUN_DIR = "results/system/{dataset}/{variant}"
 wildcard_constraints:
     dataset="fashion_mnist|anime_faces",
     variant="float|hardware|hardware_synapses|hardware_activations",
-    point=r"variation_x\d+(\.\d+)?|adc_\d+|thermal_(on|off)|read_time_x\d+(\.\d+)?(e-?\d+)?",  # robustness.POINT
+    point=robustness.WILDCARD,
 
 
 def training_setup(wildcards):
