@@ -53,7 +53,7 @@ IDEAL = CrossbarConfig(weight_scale=0.2, dac_bits=8, adc_bits=8)
 def every_non_ideality() -> CrossbarConfig:
     """The full profile's crossbar: variation at the table's spread, read noise, thermal noise, IR drop."""
     return dataclasses.replace(IDEAL, variation_scale=1.0, read_noise=True, thermal_noise=True, ir_drop=True,
-                               read_voltage_V=0.1, read_time_s=1e-9, temperature_K=300.0, tile_rows=128,
+                               read_voltage_V=0.1, read_time_s=7.1e-7, temperature_K=300.0, tile_rows=128,
                                tile_columns=128)
 
 
@@ -75,9 +75,9 @@ def bench_step(dataset: str, repeats: int) -> dict:
     steps = {}
     for variant, hw in (("float", None), ("hardware", Hardware.from_tables(tables, IDEAL)),
                         ("hardware_all", Hardware.from_tables(tables, every_non_ideality()))):
-        steps[variant] = make_train_step(arch, hw, 2e-4, 0.5)
-    carry = init_carry(arch, 2e-4, 0.5, jax.random.PRNGKey(0))
-    return median_times(steps, carry, real, jax.random.PRNGKey(1), repeats=repeats)
+        step, carry = make_train_step(arch, hw, 2e-4, 0.5), init_carry(arch, 2e-4, 0.5, jax.random.PRNGKey(0), hw)
+        steps[variant] = lambda real, key, step=step, carry=carry: step(carry, real, key)
+    return median_times(steps, real, jax.random.PRNGKey(1), repeats=repeats)
 
 
 def bench_deconv(repeats: int) -> list[tuple]:
