@@ -295,7 +295,7 @@ def insitu_dense(x, w, read: dict, state: dict, key, cfg: FCGANConfig, dev: RRAM
     current = current + jnp.sqrt(read["column_var"]) * jax.random.normal(k_f, current.shape)
     # current / (V_read dG_window / s) is the product in weight units at unit input; x was divided by fs
     y = current * cfg.weight_scale / (V * dev.window_width_S) * full_scale
-    adc_fs = calibrate_full_scale(state["adc"], y, train)
+    adc_fs = calibrate_full_scale(state["adc"], y, train)  # the running max |y| (the RRAM runs were measured so)
     B, (R, C) = x.shape[0], read["a1"].shape
     energy = dev.read_energy_J((jnp.sum(v_rows ** 2, axis=0), jnp.sum(v_rows ** 4, axis=0)), read["row_load"])
     energy = energy + B * (R * cfg.dac_energy_J + C * cfg.adc_energy_J)
