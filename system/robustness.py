@@ -4,7 +4,9 @@ A point scales one non-ideality of the trained hardware DCGAN at generation time
 `variation_xS` sets the device-to-device variation to S times the synapse table's spread
 (system.crossbar.variation_scale = S), `adc_B` sets the
 column ADC to B bits, `thermal_on` / `thermal_off` switches the states' thermal noise, `read_time_xF` reads for F
-times crossbar.read_time_s (the read noise's variance scales with 1 / F). Each point generates
+times crossbar.read_time_s (the read noise's variance scales with 1 / F), and `noiseless` turns off every
+non-ideality but the IR drop the weights were trained under (no variation, read or thermal noise, ideal DAC and
+ADC): what the trained weights give without them, the floor the other points rise from. Each point generates
 `n_samples` images and scores them with the classifier's Frechet distance and KID against as many test images;
 the summary divides each FD by the float baseline's and names, per kind, the first point (in the order of growing
 harm: larger variation, fewer bits, shorter reads) where the FD is more than 10 % above the float run's.
@@ -21,7 +23,7 @@ from system import train
 from system.metrics import evaluate_samples
 
 POINT = re.compile(r"^(variation_x(?P<scale>\d+(\.\d+)?)|adc_(?P<bits>\d+)|thermal_(?P<thermal>on|off)"
-                   r"|read_time_x(?P<read>\d+(\.\d+)?(e-?\d+)?))$")
+                   r"|read_time_x(?P<read>\d+(\.\d+)?(e-?\d+)?)|(?P<noiseless>noiseless))$")
 WILDCARD = re.sub(r"\?P<\w+>", "", POINT.pattern)[1:-1]  # the point names without anchors or group names (the
 # robustness_point rule's wildcard constraint)
 QUALITY_MARGIN = 0.10  # "falls 10 % behind float": FD above 1.1 x the float run's
@@ -29,18 +31,21 @@ QUALITY_MARGIN = 0.10  # "falls 10 % behind float": FD above 1.1 x the float run
 
 def points(section: dict) -> list[str]:
     """The study's points from the config section `robustness`: variation scales, ADC bits, thermal on/off, read
-    time scales."""
+    time scales, noiseless."""
     return ([f"variation_x{s:g}" for s in section["variation_scales"]] + [f"adc_{b}" for b in section["adc_bits"]]
             + ["thermal_on", "thermal_off"] * bool(section["thermal"])
-            + [f"read_time_x{f:g}" for f in section["read_time_scales"]])
+            + [f"read_time_x{f:g}" for f in section["read_time_scales"]] + ["noiseless"] * bool(section["noiseless"]))
 
 
 def parse(point: str) -> tuple[str, float]:
-    """(kind, value) of a point name: ("variation", S), ("adc", B), ("thermal", 1 / 0) or ("read", F)."""
+    """(kind, value) of a point name: ("variation", S), ("adc", B), ("thermal", 1 / 0), ("read", F) or
+    ("noiseless", 0)."""
     match = POINT.match(point)
     if not match:
-        raise ValueError(f"robustness point {point!r}: expected variation_x<scale>, adc_<bits>, thermal_on|off or "
-                         "read_time_x<scale>")
+        raise ValueError(f"robustness point {point!r}: expected variation_x<scale>, adc_<bits>, thermal_on|off, "
+                         "read_time_x<scale> or noiseless")
+    if match["noiseless"] is not None:
+        return "noiseless", 0.0
     if match["read"] is not None:
         return "read", float(match["read"])
     if match["scale"] is not None:
@@ -61,6 +66,8 @@ def apply(hardware: dict, point: str) -> dict:
         crossbar["variation_scale"] = value
     elif kind == "adc":
         crossbar["adc_bits"] = int(value)
+    elif kind == "noiseless":
+        crossbar.update(variation_scale=0.0, read_noise=False, thermal_noise=False, dac_bits=0, adc_bits=0)
     elif kind == "read":
         if not (crossbar["read_noise"] and value > 0):
             raise ValueError(f"{point}: needs a positive scale and a run trained with system.crossbar.read_noise true")
@@ -93,7 +100,7 @@ def summarise(rows: list[dict], float_fd: float) -> tuple[pd.DataFrame, dict]:
     frame["fd_over_float"] = frame["classifier_fd"] / float_fd
     frame["within_margin"] = frame["fd_over_float"] <= 1 + QUALITY_MARGIN
     # growing harm: larger scale, fewer bits, noise on, shorter reads
-    harm = {"variation": 1, "adc": -1, "thermal": 1, "read": -1}
+    harm = {"variation": 1, "adc": -1, "thermal": 1, "read": -1, "noiseless": 1}
     frame = frame.sort_values(["kind", "value"]).reset_index(drop=True)
     first = {}
     for kind, group in frame.groupby("kind", sort=False):
@@ -104,13 +111,14 @@ def summarise(rows: list[dict], float_fd: float) -> tuple[pd.DataFrame, dict]:
 
 
 def plot(path, frame: pd.DataFrame, first: dict) -> None:
-    """FD over float per point, one panel per kind, the 10 % margin drawn."""
+    """FD over float per point, one panel per kind, the 10 % margin and the noiseless point (if any) drawn."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     from pipeline.io import save_figure
-    kinds = list(dict.fromkeys(frame["kind"]))
+    kinds = [kind for kind in dict.fromkeys(frame["kind"]) if kind != "noiseless"]
+    noiseless = frame.loc[frame["kind"] == "noiseless", "fd_over_float"]
     fig, axes = plt.subplots(1, len(kinds), figsize=(4.5 * len(kinds), 4), squeeze=False)
     labels = {"variation": "device variation (x the table's spread)", "adc": "ADC bits", "thermal": "thermal noise",
               "read": "read time (x crossbar.read_time_s)"}
@@ -118,6 +126,8 @@ def plot(path, frame: pd.DataFrame, first: dict) -> None:
         group = frame[frame["kind"] == kind].sort_values("value")
         ax.plot(group["value"], group["fd_over_float"], "o-")
         ax.axhline(1 + QUALITY_MARGIN, color="grey", ls="--", lw=1, label="float + 10 %")
+        if len(noiseless):
+            ax.axhline(noiseless.iloc[0], color="tab:green", ls=":", lw=1.5, label="noiseless (IR drop only)")
         ax.set(xlabel=labels[kind], ylabel="classifier FD / float", title=f"first past 10 %: {first[kind]}")
         if kind == "variation":
             ax.set_xscale("symlog", linthresh=1)

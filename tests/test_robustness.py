@@ -9,23 +9,27 @@ from system import robustness
 from system.train import train
 from tests.test_train import IMAGES, TABLES, config, pixels, tiny_architecture  # noqa: F401 (the 8x8 DCGAN)
 
-SECTION = {"variation_scales": [0, 1, 2, 5, 10], "adc_bits": [4, 8], "thermal": True, "read_time_scales": [1, 0.0015]}
+SECTION = {"variation_scales": [0, 1, 2, 5, 10], "adc_bits": [4, 8], "thermal": True, "read_time_scales": [1, 0.0015],
+           "noiseless": True}
 
 
 def test_points_and_their_parsing():
     names = robustness.points(SECTION)
     assert names == ["variation_x0", "variation_x1", "variation_x2", "variation_x5", "variation_x10", "adc_4",
-                     "adc_8", "thermal_on", "thermal_off", "read_time_x1", "read_time_x0.0015"]
+                     "adc_8", "thermal_on", "thermal_off", "read_time_x1", "read_time_x0.0015", "noiseless"]
     assert robustness.parse("variation_x2.5") == ("variation", 2.5) and robustness.parse("adc_6") == ("adc", 6.0)
     assert robustness.parse("thermal_off") == ("thermal", 0.0)
     assert robustness.parse("read_time_x0.0015") == ("read", 0.0015)
-    assert robustness.parse(robustness.points({**SECTION, "read_time_scales": [1e-5]})[-1]) == ("read", 1e-5)
-    assert robustness.points({**SECTION, "thermal": False, "read_time_scales": []})[-1] == "adc_8"
+    assert robustness.parse("noiseless") == ("noiseless", 0.0)
+    assert robustness.parse(robustness.points({**SECTION, "read_time_scales": [1e-5], "noiseless": False})[-1]) == (
+        "read", 1e-5)
+    assert robustness.points({**SECTION, "thermal": False, "read_time_scales": [], "noiseless": False})[-1] == "adc_8"
     with pytest.raises(ValueError, match="robustness point 'adc_x'"):
         robustness.parse("adc_x")
     # the rule's wildcard constraint admits every point and nothing else
     assert all(re.fullmatch(robustness.WILDCARD, name) for name in names + ["read_time_x1e-05"])
     assert not re.fullmatch(robustness.WILDCARD, "adc_x") and not re.fullmatch(robustness.WILDCARD, "thermal_x")
+    assert not re.fullmatch(robustness.WILDCARD, "noiseless_x1")
 
 
 def test_a_point_changes_one_setting_of_the_trained_hardware():
@@ -35,6 +39,10 @@ def test_a_point_changes_one_setting_of_the_trained_hardware():
     assert robustness.apply(hardware, "adc_4")["crossbar"] == {**hardware["crossbar"], "adc_bits": 4}
     assert robustness.apply(hardware, "thermal_off")["crossbar"]["thermal_noise"] is False
     assert robustness.apply(hardware, "read_time_x0.01")["crossbar"]["read_time_s"] == pytest.approx(1e-8)
+    hardware["crossbar"].update(dac_bits=8, ir_drop=True)
+    assert robustness.apply(hardware, "noiseless")["crossbar"] == {
+        **hardware["crossbar"], "variation_scale": 0.0, "read_noise": False, "thermal_noise": False, "dac_bits": 0,
+        "adc_bits": 0}  # the IR drop stays: the weights were trained under it
     assert hardware["crossbar"]["adc_bits"] == 8  # the trained settings are not touched
     bare = {"crossbar": {"variation_scale": 0.0, "adc_bits": 8, "thermal_noise": False, "read_noise": False,
                          "read_time_s": 1e-6}}
@@ -68,3 +76,5 @@ def test_one_point_on_a_tiny_trained_generator(tmp_path):
     assert again["classifier_fd"] == row["classifier_fd"]  # deterministic per seed
     assert robustness.evaluate_point(tmp_path, "variation_x10", real, pixels, 16, seed=1)["classifier_fd"] \
         != row["classifier_fd"]
+    noiseless = robustness.evaluate_point(tmp_path, "noiseless", real, pixels, 16, seed=1)
+    assert noiseless["kind"] == "noiseless" and noiseless["classifier_fd"] != row["classifier_fd"]

@@ -18,8 +18,8 @@ ALL_RULES = {"synapse_levels", "synapse_update", "skyrmion_synapse", "synapse_th
              "fcgan_summary", "all"}
 
 
-ROBUSTNESS = {"robustness_point": 6, "robustness_summary": 1}  # tiny: variation x0 and x10, ADC 4 bits, thermal on/off,
-# read time x0.01
+ROBUSTNESS = {"robustness_point": 7, "robustness_summary": 1}  # tiny: variation x0 and x10, ADC 4 bits, thermal on/off,
+# read time x0.01, noiseless
 SWEEP = {"sweep_devices": 2, "sweep_evaluate": 2, "sweep_summary": 1}  # tiny: the synapse's RA at 1600 and 6400
 
 
@@ -105,8 +105,8 @@ def test_tiny_profile_end_to_end_and_targeted_rerun(tiny_run, data_dir):
     assert levels[6400.0] == pytest.approx([g / 4 for g in levels[1600.0]], rel=1e-9)
     assert (workdir / "results" / "sweep" / "sweep.png").stat().st_size > 10_000
     robust = pd.read_csv(workdir / "results" / "robustness" / "fashion_mnist" / "summary.csv")
-    assert sorted(robust["point"]) == ["adc_4", "read_time_x0.01", "thermal_off", "thermal_on", "variation_x0",
-                                       "variation_x10"]
+    assert sorted(robust["point"]) == ["adc_4", "noiseless", "read_time_x0.01", "thermal_off", "thermal_on",
+                                       "variation_x0", "variation_x10"]
     assert (robust["fd_over_float"] > 0).all()
     for name in ["synapse_levels", "synapse_update", "activation_transfer", "activation_energy", "synapse_thermal",
                  "vcma_switching", "vcma_devices"]:
