@@ -397,6 +397,8 @@ def non_idealities(cfg: CrossbarConfig) -> dict:
                           "median_read_std_over_range": median(cfg.level_thermal_std)},
         "ir_drop": ir,
         "dac_bits": cfg.dac_bits, "adc_bits": cfg.adc_bits,
+        "converter_full_scale": "per layer, calibrated in training (running average of each batch's least-error full "
+                                "scale, system/crossbar.least_error_full_scale; max |v| at 0 bits), frozen afterwards",
     }
 
 

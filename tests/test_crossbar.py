@@ -365,4 +365,5 @@ def test_non_idealities_name_their_sources_and_sizes():
     assert d["read_noise"]["cell_std_at_g_max_over_range"] == pytest.approx(float(by_hand), rel=1e-9)
     assert d["ir_drop"]["smallest_gain"] == pytest.approx(tile.attenuation(4, 4, g[-1], 20.0).min())
     assert "synapse_thermal" in d["thermal_noise"]["source"] and (d["dac_bits"], d["adc_bits"]) == (8, 6)
+    assert "least_error_full_scale" in d["converter_full_scale"]
     assert not non_idealities(CrossbarConfig())["read_noise"]["on"]
