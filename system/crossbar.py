@@ -220,7 +220,8 @@ def uncalibrated() -> dict:
 def least_error_full_scale(v: jax.Array, bits: int) -> jax.Array:
     """The full scale (units of v) of a ``bits``-bit quantiser with the least mean squared error on v, rounding
     and saturation together: the best of max |v| x ``FULL_SCALE_CANDIDATES`` on ``sample_indices`` of v (a single
-    batch's choice scatters by ~10 % at 8 bits; the running average in training settles it); max |v| when bits = 0 (an ideal converter does not saturate)."""
+    batch's choice scatters by ~10 % at 8 bits; the running average in training settles it); max |v| when bits = 0
+    (an ideal converter does not saturate)."""
     magnitude = jax.lax.stop_gradient(jnp.abs(v)).ravel()
     top = jnp.max(magnitude)
     if bits == 0:
