@@ -155,3 +155,14 @@ def load_images(dataset: str, data_dir: Path, limit: int = 0) -> np.ndarray:
     if dataset == "anime_faces":
         return load_anime_faces(data_dir, limit)
     raise ValueError(f"unknown dataset {dataset!r}: expected 'fashion_mnist' or 'anime_faces'")
+
+
+def reference_images(dataset: str, data_dir: Path, n: int) -> np.ndarray:
+    """The n real images a DCGAN's samples are scored against, float32 (n, H, W, C) in [-1, 1]: Fashion-MNIST's
+    test split, Anime Face's last n images (no test split)."""
+    if dataset == "fashion_mnist":
+        images = load_fashion_mnist(data_dir, "test")[0][:n]
+    else:
+        images = load_images(dataset, data_dir)[-n:]
+    images = images.astype(np.float32) / 127.5 - 1.0
+    return images[..., None] if images.ndim == 3 else images

@@ -5,11 +5,10 @@ import json
 import time
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from system import classifier, crossbar, energy, inception, metrics, train
-from system.data import load_fashion_mnist, load_images
+from system.data import load_images, reference_images
 from pipeline.io import write_csv, write_json
 from system.tables import load_device_tables
 from workflow.rule_log import log_to
@@ -25,13 +24,7 @@ outdir = Path(params.outdir)
 start = time.perf_counter()
 fake = train.generate(outdir, n, seed=params.seed + 1)
 generation_images_per_s = len(fake) / (time.perf_counter() - start)  # compilation included
-if dataset == "fashion_mnist":
-    real_uint8, _ = load_fashion_mnist(data_dir, "test")
-else:
-    real_uint8 = load_images(dataset, data_dir)[-n:]
-real = real_uint8[:n].astype(np.float32) / 127.5 - 1.0
-if real.ndim == 3:
-    real = real[..., None]
+real = reference_images(dataset, data_dir, n)
 
 classifier_params = classifier.load_classifier(Path(snakemake.input.classifier))
 # Anime Face: the substitute where no Inception weights are, the same classifier on 28x28 luma (README)

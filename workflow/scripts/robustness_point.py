@@ -1,20 +1,16 @@
 """Rule robustness_point: the trained hardware generator's classifier FD and KID with one non-ideality scaled."""
 from pathlib import Path
 
-import numpy as np
-
 from pipeline.io import write_json
 from system import classifier, robustness
-from system.data import load_fashion_mnist, load_images
+from system.data import reference_images
 from workflow.rule_log import log_to
 
 log_to(snakemake.log[0])
 dataset, point = snakemake.wildcards.dataset, snakemake.wildcards.point
 n = snakemake.params.n_samples
 data_dir = snakemake.config["data_dir"]
-real = (load_fashion_mnist(data_dir, "test")[0] if dataset == "fashion_mnist" else load_images(dataset, data_dir)[-n:])
-real = real[:n].astype(np.float32) / 127.5 - 1.0
-real = real[..., None] if real.ndim == 3 else real
+real = reference_images(dataset, data_dir, n)
 classifier_params = classifier.load_classifier(Path(snakemake.input.classifier))
 row = robustness.evaluate_point(snakemake.params.outdir, point, real,
                                 lambda images: classifier.dataset_features(classifier_params, images), n,

@@ -2,12 +2,10 @@
 and energy per image (pipeline/sweep.py)."""
 from pathlib import Path
 
-import numpy as np
-
 from pipeline.io import write_json
 from system import classifier, energy, metrics, train
 from system.crossbar import CrossbarConfig
-from system.data import load_fashion_mnist, load_images
+from system.data import load_images, reference_images
 from system.dcgan import Hardware
 from system.tables import load_device_tables
 from workflow.rule_log import log_to
@@ -23,9 +21,7 @@ hardware = Hardware.from_tables(tables, CrossbarConfig.from_config(crossbar_conf
 
 n, dataset, data_dir = params.n_samples, config["dataset"], snakemake.config["data_dir"]
 fake = train.generate((generator, state, {**config, "hardware": hardware.to_dict()}), n, seed=params.seed + 1)
-real = (load_fashion_mnist(data_dir, "test")[0] if dataset == "fashion_mnist" else load_images(dataset, data_dir)[-n:])
-real = real[:n].astype(np.float32) / 127.5 - 1.0
-real = real[..., None] if real.ndim == 3 else real
+real = reference_images(dataset, data_dir, n)
 classifier_params = classifier.load_classifier(Path(snakemake.input.classifier))
 scores = metrics.evaluate_samples(real, fake, {"classifier": lambda x: classifier.dataset_features(classifier_params, x)},
                                   subset_size=min(1000, n // 2), seed=params.seed)["classifier"]
