@@ -10,6 +10,10 @@ ADC): what the trained weights give without them, the floor the other points ris
 `n_samples` images and scores them with the classifier's Frechet distance and KID against as many test images;
 the summary divides each FD by the float baseline's and names, per kind, the first point (in the order of growing
 harm: larger variation, fewer bits, shorter reads) where the FD is more than 10 % above the float run's.
+
+The sample spread pairs the trained hardware and float generators over several sample seeds (the same latents and
+KID subsets for both at each seed): one evaluation's FD and KID move with the seed by more than the 10 % margin
+(the KID's subset choice alone by about 10 %), the per-seed ratio much less.
 """
 from __future__ import annotations
 
@@ -80,18 +84,48 @@ def apply(hardware: dict, point: str) -> dict:
     return out
 
 
-def evaluate_point(run_dir, point: str, real: np.ndarray, feature_fn, n_samples: int, seed: int) -> dict:
-    """Classifier FD and KID of n_samples images of the trained hardware generator in run_dir at the point."""
+def evaluate_run(run_dir, real: np.ndarray, feature_fn, n_samples: int, seed: int, point: str | None = None) -> dict:
+    """Classifier FD and KID of n_samples images of the trained generator in run_dir (a hardware run at the
+    robustness point, if given) against as many of the real images; generation and KID subsets from `seed`."""
     params, state, config = train.load_generator(run_dir)
-    if not config["hardware"]:
-        raise ValueError(f"{run_dir}: the robustness study needs a hardware run")
-    config = {**config, "hardware": apply(config["hardware"], point)}
+    if point is not None:
+        if not config["hardware"]:
+            raise ValueError(f"{run_dir}: the robustness study needs a hardware run")
+        config = {**config, "hardware": apply(config["hardware"], point)}
     fake = train.generate((params, state, config), n_samples, seed=seed)
     scores = evaluate_samples(real[:n_samples], fake, {"classifier": feature_fn},
                               subset_size=min(1000, n_samples // 2), seed=seed)["classifier"]
+    return {"n_samples": n_samples, "classifier_fd": scores["frechet_distance"], "kid": scores["kid_mean"],
+            "kid_std": scores["kid_std"]}
+
+
+def evaluate_point(run_dir, point: str, real: np.ndarray, feature_fn, n_samples: int, seed: int) -> dict:
+    """Classifier FD and KID of n_samples images of the trained hardware generator in run_dir at the point."""
     kind, value = parse(point)
-    return {"point": point, "kind": kind, "value": value, "n_samples": n_samples,
-            "classifier_fd": scores["frechet_distance"], "kid": scores["kid_mean"], "kid_std": scores["kid_std"]}
+    return {"point": point, "kind": kind, "value": value,
+            **evaluate_run(run_dir, real, feature_fn, n_samples, seed, point)}
+
+
+def sample_spread(rows: list[dict]) -> tuple[pd.DataFrame, dict]:
+    """Hardware over float paired per sample seed. rows: {variant: float | hardware, seed, classifier_fd, kid}.
+    Returns (one row per seed with both variants' FD and KID and their ratios, {fd_over_float / kid_over_float:
+    mean, std (ddof 1; 0 for one seed), min, max}, seeds)."""
+    frame = pd.DataFrame(rows)
+    wide = frame.pivot(index="seed", columns="variant", values=["classifier_fd", "kid"])
+    if set(frame["variant"]) != {"float", "hardware"} or wide.isna().any().any():
+        raise ValueError(f"sample spread needs a float and a hardware row for every seed, got "
+                         f"{sorted(zip(frame['variant'], frame['seed']))}")
+    out = pd.DataFrame({"seed": wide.index,
+                        "fd_float": wide["classifier_fd", "float"].to_numpy(),
+                        "fd_hardware": wide["classifier_fd", "hardware"].to_numpy(),
+                        "kid_float": wide["kid", "float"].to_numpy(),
+                        "kid_hardware": wide["kid", "hardware"].to_numpy()})
+    out["fd_over_float"] = out["fd_hardware"] / out["fd_float"]
+    out["kid_over_float"] = out["kid_hardware"] / out["kid_float"]
+    stats = {name: {"mean": float(out[name].mean()), "std": float(out[name].std(ddof=1)) if len(out) > 1 else 0.0,
+                    "min": float(out[name].min()), "max": float(out[name].max())}
+             for name in ("fd_over_float", "kid_over_float")}
+    return out, {**stats, "seeds": [int(seed) for seed in out["seed"]]}
 
 
 def summarise(rows: list[dict], float_fd: float) -> tuple[pd.DataFrame, dict]:
@@ -110,8 +144,9 @@ def summarise(rows: list[dict], float_fd: float) -> tuple[pd.DataFrame, dict]:
     return frame, first
 
 
-def plot(path, frame: pd.DataFrame, first: dict) -> None:
-    """FD over float per point, one panel per kind, the 10 % margin and the noiseless point (if any) drawn."""
+def plot(path, frame: pd.DataFrame, first: dict, spread: dict | None = None) -> None:
+    """FD over float per point, one panel per kind, the 10 % margin, the noiseless point (if any) and the trained
+    run's paired FD over float over sample seeds (`sample_spread`'s stats, if given: mean +- one std) drawn."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -128,6 +163,10 @@ def plot(path, frame: pd.DataFrame, first: dict) -> None:
         ax.axhline(1 + QUALITY_MARGIN, color="grey", ls="--", lw=1, label="float + 10 %")
         if len(noiseless):
             ax.axhline(noiseless.iloc[0], color="tab:green", ls=":", lw=1.5, label="noiseless (IR drop only)")
+        if spread is not None:
+            ratio = spread["fd_over_float"]
+            ax.axhspan(ratio["mean"] - ratio["std"], ratio["mean"] + ratio["std"], color="tab:orange", alpha=0.2,
+                       label=f"trained, {len(spread['seeds'])} sample seeds (mean +- std)")
         ax.set(xlabel=labels[kind], ylabel="classifier FD / float", title=f"first past 10 %: {first[kind]}")
         if kind == "variation":
             ax.set_xscale("symlog", linthresh=1)

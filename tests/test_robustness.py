@@ -78,3 +78,27 @@ def test_one_point_on_a_tiny_trained_generator(tmp_path):
         != row["classifier_fd"]
     noiseless = robustness.evaluate_point(tmp_path, "noiseless", real, pixels, 16, seed=1)
     assert noiseless["kind"] == "noiseless" and noiseless["classifier_fd"] != row["classifier_fd"]
+
+
+def test_sample_spread_pairs_hardware_with_float_per_seed():
+    rows = [{"variant": v, "seed": seed, "classifier_fd": fd, "kid": kid}
+            for seed, (f_fd, h_fd, f_kid, h_kid) in {1: (10.0, 11.0, 1.0, 1.5), 2: (12.0, 12.6, 2.0, 2.2)}.items()
+            for v, fd, kid in (("float", f_fd, f_kid), ("hardware", h_fd, h_kid))]
+    frame, stats = robustness.sample_spread(rows)
+    np.testing.assert_allclose(frame["fd_over_float"], [1.1, 1.05])
+    np.testing.assert_allclose(frame["kid_over_float"], [1.5, 1.1])
+    assert stats["fd_over_float"]["mean"] == pytest.approx(1.075)
+    assert stats["fd_over_float"]["std"] == pytest.approx(0.05 / np.sqrt(2))
+    assert stats["kid_over_float"]["max"] == pytest.approx(1.5) and stats["seeds"] == [1, 2]
+    with pytest.raises(ValueError, match="a float and a hardware row for every seed"):
+        robustness.sample_spread(rows[:3])
+
+
+def test_evaluate_run_scores_a_run_per_sample_seed(tmp_path):
+    train(config(epochs=1, every=2), "fashion_mnist", "hardware", IMAGES, TABLES, tmp_path, seed=0)
+    real = IMAGES[:16, :, :, None].astype(np.float32) / 127.5 - 1.0
+    one = robustness.evaluate_run(tmp_path, real, pixels, 16, seed=1)
+    assert one == robustness.evaluate_run(tmp_path, real, pixels, 16, seed=1)  # deterministic per seed
+    assert robustness.evaluate_run(tmp_path, real, pixels, 16, seed=2)["classifier_fd"] != one["classifier_fd"]
+    at_point = robustness.evaluate_point(tmp_path, "adc_8", real, pixels, 16, seed=1)
+    assert {key: at_point[key] for key in one} == one  # adc_8 is the trained setting

@@ -14,12 +14,12 @@ from tests.conftest import REPO, snakemake
 
 ALL_RULES = {"synapse_levels", "synapse_update", "skyrmion_synapse", "synapse_thermal", "dw_activation", "tables", "rram_device", "vcma_device", "mtj_noise",
              "ddpm_train", "ddpm_evaluate", "ddpm_summary", "classifier", "training_setup", "train", "evaluate",
-             "robustness_point", "robustness_summary", "summary", "fcgan_noise", "fcgan_train", "fcgan_evaluate",
+             "robustness_point", "sample_spread", "robustness_summary", "summary", "fcgan_noise", "fcgan_train", "fcgan_evaluate",
              "fcgan_summary", "all"}
 
 
-ROBUSTNESS = {"robustness_point": 7, "robustness_summary": 1}  # tiny: variation x0 and x10, ADC 4 bits, thermal on/off,
-# read time x0.01, noiseless
+ROBUSTNESS = {"robustness_point": 7, "sample_spread": 1, "robustness_summary": 1}  # tiny: variation x0 and x10, ADC 4
+# bits, thermal on/off, read time x0.01, noiseless; float and hardware at 2 sample seeds
 SWEEP = {"sweep_devices": 2, "sweep_evaluate": 2, "sweep_summary": 1}  # tiny: the synapse's RA at 1600 and 6400
 
 
@@ -108,6 +108,15 @@ def test_tiny_profile_end_to_end_and_targeted_rerun(tiny_run, data_dir):
     assert sorted(robust["point"]) == ["adc_4", "noiseless", "read_time_x0.01", "thermal_off", "thermal_on",
                                        "variation_x0", "variation_x10"]
     assert (robust["fd_over_float"] > 0).all()
+    spread = pd.read_csv(workdir / "results" / "robustness" / "fashion_mnist" / "sample_spread.csv").set_index("seed")
+    assert list(spread.index) == [1, 2]
+    # seed 1 is the seed the evaluate rule generates with (its KID subsets differ: seed 0)
+    assert spread.loc[1, "fd_hardware"] == pytest.approx(metrics["classifier_fd"], rel=1e-6)
+    assert spread.loc[1, "fd_float"] == pytest.approx(json.loads(
+        (workdir / "results" / "system" / "fashion_mnist" / "float" / "metrics.json").read_text())["classifier_fd"], rel=1e-6)
+    paired = json.loads((workdir / "results" / "robustness" / "fashion_mnist" / "summary.json").read_text())[
+        "trained_hardware_over_float_paired_over_sample_seeds"]
+    assert paired["fd_over_float"]["mean"] == pytest.approx(spread["fd_over_float"].mean()) and paired["seeds"] == [1, 2]
     for name in ["synapse_levels", "synapse_update", "activation_transfer", "activation_energy", "synapse_thermal",
                  "vcma_switching", "vcma_devices"]:
         for suffix in ["csv", "parquet", "json"]:

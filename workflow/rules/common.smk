@@ -55,6 +55,7 @@ RESOURCES = {
     "evaluate": {"mem_mb": 3000, "runtime": 30},         # float 5 s, 728 MB; hardware with its energy trace
     "robustness_point": {"mem_mb": 3000, "runtime": 15},
     "robustness_summary": {"mem_mb": 1000, "runtime": 5},
+    "sample_spread": {"mem_mb": 3000, "runtime": 30},
     "sweep_evaluate": {"mem_mb": 3000, "runtime": 30},   # as evaluate
     "sweep_summary": {"mem_mb": 1000, "runtime": 5},
     "summary": {"mem_mb": 2000, "runtime": 10},

@@ -186,11 +186,36 @@ rule robustness_point:
         "../scripts/robustness_point.py"
 
 
+rule sample_spread:
+    input:
+        float_generator="results/system/{dataset}/float/generator.pkl",
+        hardware_generator="results/system/{dataset}/hardware/generator.pkl",
+        classifier=CLASSIFIER,
+    output:
+        table=f"{ROBUSTNESS_DIR}/sample_spread.csv",
+        stats=f"{ROBUSTNESS_DIR}/sample_spread.json",
+    params:
+        float_dir=lambda wildcards: f"results/system/{wildcards.dataset}/float",
+        hardware_dir=lambda wildcards: f"results/system/{wildcards.dataset}/hardware",
+        n_samples=config["robustness"]["n_samples"],
+        seeds=config["robustness"]["sample_seeds"],
+    log:
+        "results/logs/robustness/{dataset}_sample_spread.log",
+    threads: JAX_THREADS
+    resources:
+        **RESOURCES["sample_spread"],
+    conda:
+        "../../envs/system.yaml"
+    script:
+        "../scripts/sample_spread.py"
+
+
 rule robustness_summary:
     input:
         points=lambda wildcards: expand(f"{ROBUSTNESS_DIR}/points/{{point}}.json", dataset=wildcards.dataset,
                                         point=robustness.points(config["robustness"])),
         float_metrics="results/system/{dataset}/float/metrics.json",
+        spread=f"{ROBUSTNESS_DIR}/sample_spread.json",
     output:
         table=f"{ROBUSTNESS_DIR}/summary.csv",
         first=f"{ROBUSTNESS_DIR}/summary.json",
