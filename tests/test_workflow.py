@@ -110,10 +110,10 @@ def test_tiny_profile_end_to_end_and_targeted_rerun(tiny_run, data_dir):
     assert (robust["fd_over_float"] > 0).all()
     spread = pd.read_csv(workdir / "results" / "robustness" / "fashion_mnist" / "sample_spread.csv").set_index("seed")
     assert list(spread.index) == [1, 2]
-    # seed 1 is the seed the evaluate rule generates with (its KID subsets differ: seed 0)
-    assert spread.loc[1, "fd_hardware"] == pytest.approx(metrics["classifier_fd"], rel=1e-6)
-    assert spread.loc[1, "fd_float"] == pytest.approx(json.loads(
-        (workdir / "results" / "system" / "fashion_mnist" / "float" / "metrics.json").read_text())["classifier_fd"], rel=1e-6)
+    # seed 1 is the robustness points' seed, and thermal_on the trained setting: the same samples and KID subsets
+    trained = robust.set_index("point").loc["thermal_on"]
+    assert spread.loc[1, "fd_hardware"] == pytest.approx(trained["classifier_fd"], rel=1e-6)
+    assert spread.loc[1, "kid_hardware"] == pytest.approx(trained["kid"], rel=1e-6)
     paired = json.loads((workdir / "results" / "robustness" / "fashion_mnist" / "summary.json").read_text())[
         "trained_hardware_over_float_paired_over_sample_seeds"]
     assert paired["fd_over_float"]["mean"] == pytest.approx(spread["fd_over_float"].mean()) and paired["seeds"] == [1, 2]
