@@ -27,6 +27,9 @@ rule all:
         f"{TABLES_DIR}/synapse_thermal.parquet",
         expand("results/robustness/{dataset}/summary.csv", dataset=config["robustness"]["dataset"])
         if {"float", "hardware"} <= set(VARIANTS) and config["robustness"]["dataset"] in DATASETS else [],
+        expand("results/robustness/{dataset}/training_spread.json", dataset=config["robustness"]["dataset"])
+        if {"float", "hardware"} <= set(VARIANTS) and config["robustness"]["dataset"] in DATASETS
+        and config["robustness"]["training_seeds"] else [],
         f"{SWEEP_DIR}/summary.csv" if SWEEP_VALUES else [],
         f"{DDPM_DIR}/summary.csv",
         f"{FCGAN_DIR}/summary.csv",

@@ -73,6 +73,8 @@ BAD = [
     ({"robustness": {"adc_bits": [1]}}, "robustness.adc_bits.0"),
     ({"system": {"crossbar": {"thermal_noise": False}}}, "robustness.thermal"),
     ({"robustness": {"n_samples": 20000}}, "robustness.n_samples"),
+    ({"robustness": {"training_seeds": [1, 1]}}, "robustness.training_seeds"),
+    ({"robustness": {"training_seeds": [0, 1]}}, "robustness.training_seeds"),  # 0 is `seed`: the main runs
     # sweep: the key, each value through the device checks (here the crossbar design rule), the run, the samples
     ({"sweep": {"parameter": "synapse.mtj.RA", "values": [1.0]}}, "sweep.parameter"),
     ({"sweep": {"parameter": "crossbar.read_voltage_V", "values": [0.1]}}, "sweep.parameter"),

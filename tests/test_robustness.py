@@ -94,6 +94,30 @@ def test_sample_spread_pairs_hardware_with_float_per_seed():
         robustness.sample_spread(rows[:3])
 
 
+def test_training_spread_compares_the_variants_means_over_trainings():
+    scores = {("float", 0): [(10.0, 1.0), (12.0, 2.0)], ("float", 1): [(9.0, 2.0), (11.0, 2.0)],
+              ("hardware", 0): [(12.0, 2.0), (12.0, 3.0)], ("hardware", 1): [(13.0, 2.5), (13.0, 2.5)]}
+    rows = [{"variant": variant, "training_seed": seed, "sample_seed": sample_seed, "classifier_fd": fd, "kid": kid}
+            for (variant, seed), pairs in scores.items() for sample_seed, (fd, kid) in zip((1, 2), pairs)]
+    stats = robustness.training_spread(rows)
+    # trainings' means: FD float 11, 10 and hardware 12, 13; KID float 1.5, 2.0 and hardware 2.5, 2.5
+    assert stats["float"]["classifier_fd"] == pytest.approx({"mean": 10.5, "std": np.sqrt(0.5)})
+    assert stats["hardware"]["kid"] == pytest.approx({"mean": 2.5, "std": 0.0})
+    fd, kid = stats["hardware_over_float"]["classifier_fd"], stats["hardware_over_float"]["kid"]
+    assert fd["ratio"] == pytest.approx(12.5 / 10.5)
+    # standard errors of the means: std / sqrt(2) = 0.5 for both FDs, 0.25 for float's KID, 0 for hardware's
+    assert fd["standard_error"] == pytest.approx(12.5 / 10.5 * np.sqrt((0.5 / 12.5) ** 2 + (0.5 / 10.5) ** 2))
+    assert kid["ratio"] == pytest.approx(2.5 / 1.75) and kid["standard_error"] == pytest.approx(2.5 / 1.75 * 0.25 / 1.75)
+    assert stats["training_seeds"] == [0, 1] and stats["sample_seeds"] == [1, 2]
+    assert {"variant": "float", "training_seed": 1, "classifier_fd": 10.0, "kid": 2.0} in stats["trainings"]
+    with pytest.raises(ValueError, match="the same"):
+        robustness.training_spread([row for row in rows if (row["variant"], row["training_seed"]) != ("hardware", 1)])
+    with pytest.raises(ValueError, match="the same"):
+        robustness.training_spread([row for row in rows if row["training_seed"] == 0])
+    with pytest.raises(ValueError, match="the same"):
+        robustness.training_spread(rows[:-1])
+
+
 def test_evaluate_run_scores_a_run_per_sample_seed(tmp_path):
     train(config(epochs=1, every=2), "fashion_mnist", "hardware", IMAGES, TABLES, tmp_path, seed=0)
     real = IMAGES[:16, :, :, None].astype(np.float32) / 127.5 - 1.0

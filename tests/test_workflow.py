@@ -133,6 +133,33 @@ def test_tiny_profile_end_to_end_and_targeted_rerun(tiny_run, data_dir):
     nothing = snakemake(["-n", "--cores", "2", *tiny], workdir, timeout=300)
     assert planned_jobs(nothing.stdout) == {}, nothing.stdout[-3000:]
 
+    # another training seed: float and hardware trained again in their own directories, the main runs untouched;
+    # the training spread scores all four, the main runs as the sample spread did (same latents and KID subsets)
+    (workdir / "seeds.yaml").write_text("robustness: {training_seeds: [1]}\n")
+    main_runs = workdir / "results" / "system" / "fashion_mnist"
+    main_generators = {v: sha256(main_runs / v / "generator.pkl") for v in ("float", "hardware")}
+    seeds = snakemake(["--cores", "2", "--configfile", str(REPO / "tests" / "tiny.yaml"), "seeds.yaml", "--config",
+                       f"data_dir={data_dir}"], workdir, timeout=900)
+    assert seeds.returncode == 0, seeds.stderr[-5000:]
+    assert planned_jobs(seeds.stdout + seeds.stderr) == {"training_setup_seed": 2, "train_seed": 2,
+                                                         "training_spread": 1, "all": 1}
+    for variant in ("float", "hardware"):
+        seed_run = workdir / "results" / "training_seeds" / "1" / "fashion_mnist" / variant
+        assert json.loads((seed_run / "training.json").read_text())["seed"] == 1
+        assert sha256(main_runs / variant / "generator.pkl") == main_generators[variant]
+        assert sha256(seed_run / "generator.pkl") != main_generators[variant]
+    scored = pd.read_csv(workdir / "results" / "robustness" / "fashion_mnist" / "training_spread.csv")
+    main = scored[scored["training_seed"] == 0].set_index(["variant", "sample_seed"])
+    for sample_seed in (1, 2):
+        for variant in ("float", "hardware"):
+            assert main.loc[(variant, sample_seed), "classifier_fd"] == pytest.approx(
+                spread.loc[sample_seed, f"fd_{variant}"], rel=1e-6)
+            assert main.loc[(variant, sample_seed), "kid"] == pytest.approx(spread.loc[sample_seed, f"kid_{variant}"],
+                                                                            rel=1e-6)
+    trainings = json.loads((workdir / "results" / "robustness" / "fashion_mnist" / "training_spread.json").read_text())
+    assert trainings["training_seeds"] == [0, 1] and trainings["sample_seeds"] == [1, 2]
+    assert trainings["hardware_over_float"]["classifier_fd"]["ratio"] > 0
+
     # a wrong data directory stops the run with one line before any job, and deletes nothing
     finished = {p: p.stat().st_mtime_ns for p in (workdir / "results").rglob("*") if p.is_file()}
     classifier = workdir / "results" / "system" / "fashion_mnist" / "classifier" / "classifier.pkl"

@@ -313,6 +313,9 @@ def check_system(config: dict, train_images: dict[str, int], test_images: dict[s
         raise ConfigError(f"system.data_parallel_devices: the batch of {system['batch_size']} does not split over "
                           f"{devices} devices")
     study = config["robustness"]
+    if config["seed"] in study["training_seeds"]:
+        raise ConfigError(f"robustness.training_seeds: {config['seed']} is the seed of the main runs (`seed`); the "
+                          "list names the other trainings")
     if {"float", "hardware"} <= set(system["variants"]) and study["dataset"] in system["datasets"]:
         if study["thermal"] and not system["crossbar"]["thermal_noise"]:
             raise ConfigError("robustness.thermal: true needs system.crossbar.thermal_noise true (the thermal points "

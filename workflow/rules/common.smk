@@ -56,6 +56,7 @@ RESOURCES = {
     "robustness_point": {"mem_mb": 3000, "runtime": 15},
     "robustness_summary": {"mem_mb": 1000, "runtime": 5},
     "sample_spread": {"mem_mb": 3000, "runtime": 30},
+    "training_spread": {"mem_mb": 3000, "runtime": 60},   # 10 evaluations per training seed, ~10 s each
     "sweep_evaluate": {"mem_mb": 3000, "runtime": 30},   # as evaluate
     "sweep_summary": {"mem_mb": 1000, "runtime": 5},
     "summary": {"mem_mb": 2000, "runtime": 10},

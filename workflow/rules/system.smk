@@ -7,12 +7,14 @@ from system import robustness
 TRAINING_KEYS = ["latent_dim", "batch_size", "learning_rate", "beta1", "max_train_images",
                  "checkpoint_every_steps", "checkpoint_metric_samples"]
 RUN_DIR = "results/system/{dataset}/{variant}"
+TRAINING_SEED_DIR = "results/training_seeds/{training_seed}/{dataset}/{variant}"  # robustness.training_seeds' runs
 
 
 wildcard_constraints:
     dataset="fashion_mnist|anime_faces",
     variant="float|hardware|hardware_synapses|hardware_activations",
     point=robustness.WILDCARD,
+    training_seed=r"\d+",
 
 
 def training_setup(wildcards):
@@ -20,7 +22,8 @@ def training_setup(wildcards):
     or another dataset's epochs, must not retrain it."""
     system = {key: config["system"].get(key) for key in TRAINING_KEYS}
     system["epochs"] = {wildcards.dataset: config["system"]["epochs"][wildcards.dataset]}
-    setup = {"dataset": wildcards.dataset, "variant": wildcards.variant, "seed": config["seed"], "system": system}
+    seed = int(getattr(wildcards, "training_seed", config["seed"]))  # a training seed's run, or the main runs
+    setup = {"dataset": wildcards.dataset, "variant": wildcards.variant, "seed": seed, "system": system}
     if wildcards.variant != "float":
         system["crossbar"] = dict(config["system"]["crossbar"])
         if system["crossbar"]["read_noise"] or system["crossbar"]["ir_drop"]:  # the tile's figures, only then
@@ -101,6 +104,33 @@ rule train:
         "../../envs/system.yaml"
     script:
         "../scripts/train.py"
+
+
+# The same training at another seed (robustness.training_seeds), in its own directory: the training spread scores them
+use rule training_setup as training_setup_seed with:
+    output:
+        f"{TRAINING_SEED_DIR}/training.json",
+    log:
+        "results/logs/training_setup/{dataset}_{variant}_seed{training_seed}.log",
+
+
+use rule train as train_seed with:
+    input:
+        setup=f"{TRAINING_SEED_DIR}/training.json",
+        tables=tables_if_hardware,
+        classifier=ancient(CLASSIFIER),
+    output:
+        generator=f"{TRAINING_SEED_DIR}/generator.pkl",
+        discriminator=f"{TRAINING_SEED_DIR}/discriminator.pkl",
+        run=f"{TRAINING_SEED_DIR}/config.json",
+        history=f"{TRAINING_SEED_DIR}/history.csv",
+        update_counts=f"{TRAINING_SEED_DIR}/update_counts.csv",
+        samples=f"{TRAINING_SEED_DIR}/samples.png",
+    params:
+        tables_dir=TABLES_DIR,
+        outdir=lambda wildcards: TRAINING_SEED_DIR.format(**dict(wildcards.items())),
+    log:
+        "results/logs/train/{dataset}_{variant}_seed{training_seed}.log",
 
 
 rule evaluate:
@@ -208,6 +238,36 @@ rule sample_spread:
         "../../envs/system.yaml"
     script:
         "../scripts/sample_spread.py"
+
+
+def training_runs(wildcards) -> list[tuple[str, int, str]]:
+    """(variant, training seed, run directory) of float and hardware at `seed` and at each robustness.training_seeds."""
+    return [(variant, seed, f"results/system/{wildcards.dataset}/{variant}" if seed == config["seed"] else
+             TRAINING_SEED_DIR.format(training_seed=seed, dataset=wildcards.dataset, variant=variant))
+            for seed in [config["seed"], *config["robustness"]["training_seeds"]] for variant in ("float", "hardware")]
+
+
+rule training_spread:
+    input:
+        generators=lambda wildcards: [f"{run_dir}/generator.pkl" for _, _, run_dir in training_runs(wildcards)],
+        classifier=CLASSIFIER,
+    output:
+        table=report(f"{ROBUSTNESS_DIR}/training_spread.csv", caption="../report/training_spread.rst",
+                     category="Summary"),
+        stats=f"{ROBUSTNESS_DIR}/training_spread.json",
+    params:
+        runs=training_runs,
+        n_samples=config["robustness"]["n_samples"],
+        sample_seeds=config["robustness"]["sample_seeds"],
+    log:
+        "results/logs/robustness/{dataset}_training_spread.log",
+    threads: JAX_THREADS
+    resources:
+        **RESOURCES["training_spread"],
+    conda:
+        "../../envs/system.yaml"
+    script:
+        "../scripts/training_spread.py"
 
 
 rule robustness_summary:
