@@ -212,3 +212,32 @@ def plot(path, frame: pd.DataFrame, first: dict, spread: dict | None = None) -> 
     fig.tight_layout()
     save_figure(path, fig)
     plt.close(fig)
+
+
+def plot_training_spread(path, frame: pd.DataFrame, stats: dict) -> None:
+    """Classifier FD and KID of every training (mean +- std over its sample seeds), float beside hardware, each
+    variant's mean over its trainings as a bar; the panel titles give hardware over float (`training_spread`'s
+    stats) with its standard error. frame: `training_spread`'s rows."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from pipeline.io import save_figure
+    fig, axes = plt.subplots(1, 2, figsize=(9, 4))
+    for ax, name, label in zip(axes, ("classifier_fd", "kid"), ("classifier FD", "KID (classifier features)")):
+        for x, variant in enumerate(("float", "hardware")):
+            per_training = frame[frame["variant"] == variant].groupby("training_seed")[name].agg(["mean", "std"])
+            offsets = np.linspace(-0.15, 0.15, len(per_training))
+            ax.errorbar(x + offsets, per_training["mean"], per_training["std"], fmt="o", capsize=3,
+                        color=f"C{x}")
+            ax.hlines(stats[variant][name]["mean"], x - 0.3, x + 0.3, color=f"C{x}", lw=2)
+            for offset, (seed, row) in zip(offsets, per_training.iterrows()):
+                ax.annotate(str(seed), (x + offset, row["mean"]), textcoords="offset points", xytext=(4, 4), fontsize=7)
+        ratio = stats["hardware_over_float"][name]
+        ax.set(xticks=[0, 1], xticklabels=["float", "hardware"], xlim=(-0.6, 1.6), ylabel=label,
+               title=f"hardware / float {ratio['ratio']:.3f} +- {ratio['standard_error']:.3f}")
+    fig.suptitle(f"{len(stats['training_seeds'])} trainings per variant (labels: training seed), "
+                 f"{len(stats['sample_seeds'])} sample seeds each (+- std)", fontsize=9)
+    fig.tight_layout()
+    save_figure(path, fig)
+    plt.close(fig)

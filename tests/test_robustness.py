@@ -3,6 +3,7 @@ point evaluated on a tiny trained generator."""
 import re
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from system import robustness
@@ -94,7 +95,7 @@ def test_sample_spread_pairs_hardware_with_float_per_seed():
         robustness.sample_spread(rows[:3])
 
 
-def test_training_spread_compares_the_variants_means_over_trainings():
+def test_training_spread_compares_the_variants_means_over_trainings(tmp_path):
     scores = {("float", 0): [(10.0, 1.0), (12.0, 2.0)], ("float", 1): [(9.0, 2.0), (11.0, 2.0)],
               ("hardware", 0): [(12.0, 2.0), (12.0, 3.0)], ("hardware", 1): [(13.0, 2.5), (13.0, 2.5)]}
     rows = [{"variant": variant, "training_seed": seed, "sample_seed": sample_seed, "classifier_fd": fd, "kid": kid}
@@ -116,6 +117,8 @@ def test_training_spread_compares_the_variants_means_over_trainings():
         robustness.training_spread([row for row in rows if row["training_seed"] == 0])
     with pytest.raises(ValueError, match="the same"):
         robustness.training_spread(rows[:-1])
+    robustness.plot_training_spread(tmp_path / "spread.png", pd.DataFrame(rows), stats)
+    assert (tmp_path / "spread.png").stat().st_size > 10_000
 
 
 def test_evaluate_run_scores_a_run_per_sample_seed(tmp_path):

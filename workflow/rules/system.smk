@@ -252,9 +252,10 @@ rule training_spread:
         generators=lambda wildcards: [f"{run_dir}/generator.pkl" for _, _, run_dir in training_runs(wildcards)],
         classifier=CLASSIFIER,
     output:
-        table=report(f"{ROBUSTNESS_DIR}/training_spread.csv", caption="../report/training_spread.rst",
-                     category="Summary"),
+        table=f"{ROBUSTNESS_DIR}/training_spread.csv",
         stats=f"{ROBUSTNESS_DIR}/training_spread.json",
+        plot=report(f"{ROBUSTNESS_DIR}/training_spread.png", caption="../report/training_spread.rst",
+                    category="Summary"),
     params:
         runs=training_runs,
         n_samples=config["robustness"]["n_samples"],

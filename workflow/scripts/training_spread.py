@@ -22,4 +22,5 @@ for variant, training_seed, run_dir in snakemake.params.runs:
         print(json.dumps(rows[-1]), flush=True)
 stats = robustness.training_spread(rows)
 write_csv(Path(snakemake.output.table), pd.DataFrame(rows))
+robustness.plot_training_spread(Path(snakemake.output.plot), pd.DataFrame(rows), stats)
 write_json(Path(snakemake.output.stats), {"dataset": dataset, "n_samples": n, **stats})
