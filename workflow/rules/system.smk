@@ -242,7 +242,7 @@ rule sample_spread:
 
 def training_runs(wildcards) -> list[tuple[str, int, str]]:
     """(variant, training seed, run directory) of float and hardware at `seed` and at each robustness.training_seeds."""
-    return [(variant, seed, f"results/system/{wildcards.dataset}/{variant}" if seed == config["seed"] else
+    return [(variant, seed, RUN_DIR.format(dataset=wildcards.dataset, variant=variant) if seed == config["seed"] else
              TRAINING_SEED_DIR.format(training_seed=seed, dataset=wildcards.dataset, variant=variant))
             for seed in [config["seed"], *config["robustness"]["training_seeds"]] for variant in ("float", "hardware")]
 
